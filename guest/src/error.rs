@@ -1,0 +1,93 @@
+//! The outcome types of the core, mirrored one to one by the WIT `types` interface.
+
+use std::fmt;
+
+/// One broken rule, named by the Terraform argument (or client option) at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// An error answered by the service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    pub request_id: Option<String>,
+}
+
+/// Why an execution was not started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    InvalidConfig(Vec<FieldError>),
+    MissingCredentials(String),
+    Service(ServiceError),
+    Transport(String),
+    InvalidResponse(String),
+}
+
+impl Error {
+    /// Replaces every occurrence of a secret in the error's text. Service messages are
+    /// written by whoever answers (AWS echoes the canonical request, token included, in
+    /// `SignatureDoesNotMatch`), so they are scrubbed before they leave the component.
+    pub fn redact(self, secrets: &[&str]) -> Self {
+        let scrub = |text: String| redact(text, secrets);
+        match self {
+            Error::Service(e) => Error::Service(ServiceError {
+                code: scrub(e.code),
+                message: scrub(e.message),
+                ..e
+            }),
+            Error::Transport(m) => Error::Transport(scrub(m)),
+            Error::InvalidResponse(m) => Error::InvalidResponse(scrub(m)),
+            other => other,
+        }
+    }
+}
+
+/// Replaces each non-empty secret in `text` with `***`.
+pub fn redact(mut text: String, secrets: &[&str]) -> String {
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        if text.contains(secret) {
+            text = text.replace(secret, "***");
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_every_secret_in_service_messages() {
+        let error = Error::Service(ServiceError {
+            status: 403,
+            code: "SignatureDoesNotMatch".into(),
+            message: "token TOKEN123 and secret S3CR3T, again TOKEN123".into(),
+            request_id: Some("r".into()),
+        });
+        let Error::Service(e) = error.redact(&["S3CR3T", "TOKEN123", ""]) else {
+            unreachable!()
+        };
+        assert_eq!(e.message, "token *** and secret ***, again ***");
+        assert_eq!(e.request_id.as_deref(), Some("r"));
+    }
+}
