@@ -28,7 +28,8 @@ pub enum Qualifier<'a> {
     Alias(&'a str),
 }
 
-const SHAPE: &str = "arn:<partition>:states:<region>:<account-id>:stateMachine:<name>[:<version-or-alias>]";
+const SHAPE: &str =
+    "arn:<partition>:states:<region>:<account-id>:stateMachine:<name>[:<version-or-alias>]";
 
 /// Parses and checks a state machine ARN; each message completes a sentence about
 /// `state_machine_arn`.
@@ -143,7 +144,10 @@ fn qualifier(q: &str) -> Result<Qualifier<'_>, String> {
             "alias must be at most {MAX_ALIAS_CHARS} characters, got {count}"
         ));
     }
-    match q.chars().find(|c| !(c.is_ascii_alphanumeric() || "_-.".contains(*c))) {
+    match q
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "_-.".contains(*c)))
+    {
         Some(c) => Err(format!(
             "alias '{}' may contain only letters, digits, '_', '-' and '.': found {}",
             q.escape_debug(),
@@ -168,11 +172,20 @@ mod tests {
         assert_eq!(plain.name, "HelloWorld");
         assert_eq!(plain.qualifier, None);
         let version = format!("{BASE}:10");
-        assert_eq!(parse(&version).unwrap().qualifier, Some(Qualifier::Version("10")));
+        assert_eq!(
+            parse(&version).unwrap().qualifier,
+            Some(Qualifier::Version("10"))
+        );
         let alias = format!("{BASE}:PROD");
-        assert_eq!(parse(&alias).unwrap().qualifier, Some(Qualifier::Alias("PROD")));
+        assert_eq!(
+            parse(&alias).unwrap().qualifier,
+            Some(Qualifier::Alias("PROD"))
+        );
         let mixed = format!("{BASE}:1a");
-        assert_eq!(parse(&mixed).unwrap().qualifier, Some(Qualifier::Alias("1a")));
+        assert_eq!(
+            parse(&mixed).unwrap().qualifier,
+            Some(Qualifier::Alias("1a"))
+        );
         let dotted = format!("{BASE}:v1.2-beta_3");
         assert!(parse(&dotted).is_ok());
     }
@@ -210,13 +223,15 @@ mod tests {
                 "{arn}"
             );
         }
-        assert_eq!(parse("").unwrap_err(), ["is required and must not be empty"]);
+        assert_eq!(
+            parse("").unwrap_err(),
+            ["is required and must not be empty"]
+        );
     }
 
     #[test]
     fn each_part_is_checked_and_all_problems_reported() {
-        let problems =
-            parse("arn:aws-moon:lambda:xx-fake-1:1234:function:my fn:").unwrap_err();
+        let problems = parse("arn:aws-moon:lambda:xx-fake-1:1234:function:my fn:").unwrap_err();
         assert_eq!(
             problems,
             [
@@ -233,8 +248,7 @@ mod tests {
 
     #[test]
     fn region_must_belong_to_the_arns_partition() {
-        let problems =
-            parse("arn:aws:states:cn-north-1:123456789012:stateMachine:m").unwrap_err();
+        let problems = parse("arn:aws:states:cn-north-1:123456789012:stateMachine:m").unwrap_err();
         assert_eq!(
             problems,
             ["region 'cn-north-1' belongs to partition aws-cn, not to the ARN's partition aws"]
@@ -246,7 +260,9 @@ mod tests {
         let problems = parse(&format!("{BASE}/myMapLabel")).unwrap_err();
         assert_eq!(
             problems,
-            ["'HelloWorld/myMapLabel' is a Distributed Map run label, which StartExecution does not accept: use the state machine's own ARN"]
+            [
+                "'HelloWorld/myMapLabel' is a Distributed Map run label, which StartExecution does not accept: use the state machine's own ARN"
+            ]
         );
     }
 
@@ -266,6 +282,9 @@ mod tests {
     fn length_is_counted_in_scalar_values() {
         let prefix = "arn:aws:states:us-east-1:123456789012:stateMachine:";
         let long = format!("{prefix}{}", "a".repeat(MAX_CHARS + 1 - prefix.len()));
-        assert_eq!(parse(&long).unwrap_err(), ["must be at most 256 characters, got 257"]);
+        assert_eq!(
+            parse(&long).unwrap_err(),
+            ["must be at most 256 characters, got 257"]
+        );
     }
 }

@@ -149,12 +149,16 @@ mod tests {
         let half = env_of(&[(ACCESS_KEY_ID, "AKID"), (SECRET_ACCESS_KEY, "")]);
         assert_eq!(
             resolve(None, &half).unwrap_err(),
-            Error::MissingCredentials("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not".into())
+            Error::MissingCredentials(
+                "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not".into()
+            )
         );
         let other_half = env_of(&[(SECRET_ACCESS_KEY, "s")]);
         assert_eq!(
             resolve(None, &other_half).unwrap_err(),
-            Error::MissingCredentials("AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not".into())
+            Error::MissingCredentials(
+                "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not".into()
+            )
         );
     }
 
@@ -167,12 +171,21 @@ mod tests {
         };
         let error = resolve(Some(&given), &env_of(&[])).unwrap_err();
         let text = format!("{error:?}");
-        assert!(!text.contains("TOPSECRET") && !text.contains("injected"), "{text}");
+        assert!(
+            !text.contains("TOPSECRET") && !text.contains("injected"),
+            "{text}"
+        );
         assert_eq!(
             error,
             Error::InvalidConfig(vec![
-                FieldError::new("credentials", "the access key id must be non-empty visible ASCII without spaces"),
-                FieldError::new("credentials", "the session token must be visible ASCII without spaces"),
+                FieldError::new(
+                    "credentials",
+                    "the access key id must be non-empty visible ASCII without spaces"
+                ),
+                FieldError::new(
+                    "credentials",
+                    "the session token must be visible ASCII without spaces"
+                ),
             ])
         );
     }

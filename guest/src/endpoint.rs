@@ -89,7 +89,10 @@ pub fn resolve(
     if fips {
         errors.push(FieldError::new(
             "use_fips",
-            format!("FIPS and custom endpoint are not supported together: drop use_fips or {}", source.describe()),
+            format!(
+                "FIPS and custom endpoint are not supported together: drop use_fips or {}",
+                source.describe()
+            ),
         ));
     }
     if dual_stack {
@@ -171,7 +174,11 @@ eusc-de-east-1 https://states.eusc-de-east-1.amazonaws.eu | https://states-fips.
             let flags = [(false, false), (true, false), (false, true), (true, true)];
             for ((fips, dual), expected) in flags.into_iter().zip(urls) {
                 let got = standard(partition, region, fips, dual).url();
-                assert_eq!(got, format!("{expected}/"), "{region} fips={fips} dual={dual}");
+                assert_eq!(
+                    got,
+                    format!("{expected}/"),
+                    "{region} fips={fips} dual={dual}"
+                );
                 checked += 1;
             }
         }
@@ -195,7 +202,10 @@ eusc-de-east-1 https://states.eusc-de-east-1.amazonaws.eu | https://states-fips.
         );
         assert_eq!(
             custom_from(None, &env),
-            Some(("http://sfn:1".into(), Source::Variable("AWS_ENDPOINT_URL_SFN")))
+            Some((
+                "http://sfn:1".into(),
+                Source::Variable("AWS_ENDPOINT_URL_SFN")
+            ))
         );
         let general_only = |name: &str| match name {
             "AWS_ENDPOINT_URL_SFN" => Some(String::new()),
@@ -218,7 +228,10 @@ eusc-de-east-1 https://states.eusc-de-east-1.amazonaws.eu | https://states-fips.
         for (given, url) in [
             ("http://127.0.0.1:4566", "http://127.0.0.1:4566/"),
             ("http://localhost:8083/", "http://localhost:8083/"),
-            ("https://vpce-1.states.us-east-1.vpce.amazonaws.com", "https://vpce-1.states.us-east-1.vpce.amazonaws.com/"),
+            (
+                "https://vpce-1.states.us-east-1.vpce.amazonaws.com",
+                "https://vpce-1.states.us-east-1.vpce.amazonaws.com/",
+            ),
             ("http://[::1]:9000", "http://[::1]:9000/"),
         ] {
             let custom = Some((given.to_string(), Source::Option));
@@ -243,11 +256,15 @@ eusc-de-east-1 https://states.eusc-de-east-1.amazonaws.eu | https://states-fips.
         );
         assert_eq!(
             custom_errors("h:80", Source::Variable("AWS_ENDPOINT_URL"), false, false),
-            ["endpoint_url: the custom endpoint from AWS_ENDPOINT_URL 'h:80' must start with https:// or http://"]
+            [
+                "endpoint_url: the custom endpoint from AWS_ENDPOINT_URL 'h:80' must start with https:// or http://"
+            ]
         );
         assert_eq!(
             custom_errors("http://h/v1?x=1", Source::Option, false, false),
-            ["endpoint_url: the custom endpoint 'http://h/v1?x=1' must not have a path or query: Step Functions is served at /"]
+            [
+                "endpoint_url: the custom endpoint 'http://h/v1?x=1' must not have a path or query: Step Functions is served at /"
+            ]
         );
         assert_eq!(
             custom_errors("http://u:p@h", Source::Option, false, false),
@@ -262,7 +279,12 @@ eusc-de-east-1 https://states.eusc-de-east-1.amazonaws.eu | https://states-fips.
     #[test]
     fn fips_and_dual_stack_refuse_custom_endpoints() {
         assert_eq!(
-            custom_errors("http://h", Source::Variable("AWS_ENDPOINT_URL_SFN"), true, true),
+            custom_errors(
+                "http://h",
+                Source::Variable("AWS_ENDPOINT_URL_SFN"),
+                true,
+                true
+            ),
             [
                 "use_fips: FIPS and custom endpoint are not supported together: drop use_fips or the custom endpoint from AWS_ENDPOINT_URL_SFN",
                 "use_dual_stack: dual-stack and custom endpoint are not supported together: drop use_dual_stack or the custom endpoint from AWS_ENDPOINT_URL_SFN",

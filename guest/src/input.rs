@@ -67,7 +67,10 @@ mod tests {
         assert!(check(&at_limit).is_empty());
         let over = format!("\"{}a\"", "é".repeat((MAX_BYTES - 2) / 2));
         assert_eq!(over.len(), MAX_BYTES + 1);
-        assert_eq!(check(&over), ["must be at most 262144 bytes as UTF-8, got 262145"]);
+        assert_eq!(
+            check(&over),
+            ["must be at most 262144 bytes as UTF-8, got 262145"]
+        );
     }
 
     #[test]

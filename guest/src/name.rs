@@ -98,7 +98,11 @@ mod tests {
             ),
         ];
         for (name, expected) in cases {
-            assert_eq!(check(name), [format!("must not contain {expected}")], "{name:?}");
+            assert_eq!(
+                check(name),
+                [format!("must not contain {expected}")],
+                "{name:?}"
+            );
         }
         for special in "\"#%\\^|~`$&,;:/".chars() {
             let problems = check(&format!("ab{special}"));

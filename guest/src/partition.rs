@@ -184,7 +184,15 @@ mod tests {
     #[test]
     fn dns_safety() {
         assert!(is_dns_safe("us-east-1"));
-        for region in ["", "US-EAST-1", "us_east_1", "us.east.1", "us-east-1-", "-us", "us east"] {
+        for region in [
+            "",
+            "US-EAST-1",
+            "us_east_1",
+            "us.east.1",
+            "us-east-1-",
+            "-us",
+            "us east",
+        ] {
             assert!(!is_dns_safe(region), "{region}");
         }
         assert_eq!(

@@ -62,7 +62,9 @@ pub fn sign_request(
         SignableBody::Bytes(body.as_bytes()),
     )
     .map_err(signing_failed)?;
-    let (instructions, _signature) = sign(signable, &params).map_err(signing_failed)?.into_parts();
+    let (instructions, _signature) = sign(signable, &params)
+        .map_err(signing_failed)?
+        .into_parts();
     let mut headers: Vec<(String, String)> = unsigned
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -98,7 +100,8 @@ mod tests {
     /// The spec §2.8 vector, computed with botocore and an independent HMAC script.
     #[test]
     fn reproduces_the_botocore_vector() {
-        let endpoint = crate::endpoint::standard(partition::by_id("aws").unwrap(), "us-east-1", false, false);
+        let endpoint =
+            crate::endpoint::standard(partition::by_id("aws").unwrap(), "us-east-1", false, false);
         let credentials = Credentials {
             access_key_id: "AKIDEXAMPLE".into(),
             secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
@@ -107,8 +110,11 @@ mod tests {
         let body = r#"{"stateMachineArn":"arn:aws:states:us-east-1:123456789012:stateMachine:HelloWorld","input":"{}"}"#;
         let time = UNIX_EPOCH + Duration::from_secs(1_440_938_160); // 2015-08-30T12:36:00Z
         let signed = sign_request(&endpoint, "us-east-1", body.into(), &credentials, time).unwrap();
-        let headers: Vec<(&str, &str)> =
-            signed.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let headers: Vec<(&str, &str)> = signed
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         assert_eq!(
             headers,
             [
@@ -116,7 +122,10 @@ mod tests {
                 ("host", "states.us-east-1.amazonaws.com"),
                 ("x-amz-target", "AWSStepFunctions.StartExecution"),
                 ("x-amz-date", "20150830T123600Z"),
-                ("authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/states/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=fff5eb1a3f853c5547d172672124b66196a5ee67921ea6e7199dd41728bc02ea"),
+                (
+                    "authorization",
+                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/states/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=fff5eb1a3f853c5547d172672124b66196a5ee67921ea6e7199dd41728bc02ea"
+                ),
                 ("content-length", "96"),
             ]
         );

@@ -157,17 +157,23 @@ mod tests {
         c.region = Some("us-west-2".into());
         assert_eq!(
             fields(&validate(&c).unwrap_err()),
-            ["region: 'us-west-2' differs from the region of state_machine_arn ('us-east-1'); a state machine can only be started in its own region"]
+            [
+                "region: 'us-west-2' differs from the region of state_machine_arn ('us-east-1'); a state machine can only be started in its own region"
+            ]
         );
         c.region = Some("cn-north-1".into());
         assert_eq!(
             fields(&validate(&c).unwrap_err()),
-            ["region: 'cn-north-1' is in partition aws-cn but state_machine_arn is in partition aws (region us-east-1); a state machine can only be started in its own region"]
+            [
+                "region: 'cn-north-1' is in partition aws-cn but state_machine_arn is in partition aws (region us-east-1); a state machine can only be started in its own region"
+            ]
         );
         c.region = Some("xx-fake-1".into());
         assert_eq!(
             fields(&validate(&c).unwrap_err()),
-            ["region: 'xx-fake-1' is not a region of a known partition (aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc)"]
+            [
+                "region: 'xx-fake-1' is not a region of a known partition (aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc)"
+            ]
         );
     }
 
@@ -204,6 +210,9 @@ mod tests {
         );
         c.name = Some(String::new());
         c.input = None;
-        assert_eq!(fields(&validate(&c).unwrap_err()), ["name: must not be empty"]);
+        assert_eq!(
+            fields(&validate(&c).unwrap_err()),
+            ["name: must not be empty"]
+        );
     }
 }

@@ -256,7 +256,8 @@ mod tests {
     #[test]
     fn body_keeps_member_order_and_input_bytes() {
         let config = Config {
-            state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:HelloWorld".into(),
+            state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:HelloWorld"
+                .into(),
             input: Some("{ \"b\" : 1,\n \"a\":\"ü\\u00fc\" }".into()),
             name: Some("run-1".into()),
             trace_header: Some("Root=1-abc".into()),
@@ -274,7 +275,8 @@ mod tests {
     #[test]
     fn absent_optionals_are_omitted() {
         let config = Config {
-            state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:HelloWorld".into(),
+            state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:HelloWorld"
+                .into(),
             ..Config::default()
         };
         assert_eq!(
@@ -305,10 +307,22 @@ mod tests {
     #[test]
     fn malformed_success_bodies_are_invalid_responses() {
         for (body, expected) in [
-            (r#"{"startDate":1}"#, "HTTP 200 body is not a StartExecution result (missing field `executionArn` at line 1 column 15): {\"startDate\":1}"),
-            (r#"{"executionArn":"a","startDate":"2023"}"#, "HTTP 200 body is not a StartExecution result (invalid type: string \"2023\", expected f64 at line 1 column 38): {\"executionArn\":\"a\",\"startDate\":\"2023\"}"),
-            ("", "HTTP 200 body is not a StartExecution result (EOF while parsing a value at line 1 column 0): empty response body"),
-            (r#"{"executionArn":"a","startDate":1e300}"#, "startDate 1e300 is not a representable time"),
+            (
+                r#"{"startDate":1}"#,
+                "HTTP 200 body is not a StartExecution result (missing field `executionArn` at line 1 column 15): {\"startDate\":1}",
+            ),
+            (
+                r#"{"executionArn":"a","startDate":"2023"}"#,
+                "HTTP 200 body is not a StartExecution result (invalid type: string \"2023\", expected f64 at line 1 column 38): {\"executionArn\":\"a\",\"startDate\":\"2023\"}",
+            ),
+            (
+                "",
+                "HTTP 200 body is not a StartExecution result (EOF while parsing a value at line 1 column 0): empty response body",
+            ),
+            (
+                r#"{"executionArn":"a","startDate":1e300}"#,
+                "startDate 1e300 is not a representable time",
+            ),
         ] {
             assert_eq!(
                 parse_response(&response(200, &[], body)),
@@ -342,8 +356,15 @@ mod tests {
         ] {
             assert_eq!(sanitize_code(raw), "FooError", "{raw}");
         }
-        let lower = error_of(&response(400, &[], r#"{"code":"ThrottlingException","Message":"Rate exceeded"}"#));
-        assert_eq!((lower.code.as_str(), lower.message.as_str()), ("ThrottlingException", "Rate exceeded"));
+        let lower = error_of(&response(
+            400,
+            &[],
+            r#"{"code":"ThrottlingException","Message":"Rate exceeded"}"#,
+        ));
+        assert_eq!(
+            (lower.code.as_str(), lower.message.as_str()),
+            ("ThrottlingException", "Rate exceeded")
+        );
     }
 
     #[test]
@@ -353,7 +374,10 @@ mod tests {
             &[("X-Amzn-ErrorType", "InvalidArn:http://internal/")],
             r#"{"message":"bad arn"}"#,
         ));
-        assert_eq!((e.code.as_str(), e.message.as_str()), ("InvalidArn", "bad arn"));
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("InvalidArn", "bad arn")
+        );
     }
 
     #[test]
@@ -364,23 +388,41 @@ mod tests {
             ServiceError {
                 status: 403,
                 code: "SignatureDoesNotMatch".into(),
-                message: "The request signature we calculated does not match the signature you provided.".into(),
+                message:
+                    "The request signature we calculated does not match the signature you provided."
+                        .into(),
                 request_id: Some("7a62c49f-347e-4fc4-9331-6e8eEXAMPLE".into()),
             }
         );
-        let escaped = error_of(&response(400, &[], "<Error><Code>A&amp;B</Code><Message>x &lt; y</Message></Error>"));
-        assert_eq!((escaped.code.as_str(), escaped.message.as_str()), ("A&B", "x < y"));
+        let escaped = error_of(&response(
+            400,
+            &[],
+            "<Error><Code>A&amp;B</Code><Message>x &lt; y</Message></Error>",
+        ));
+        assert_eq!(
+            (escaped.code.as_str(), escaped.message.as_str()),
+            ("A&B", "x < y")
+        );
     }
 
     #[test]
     fn html_and_empty_bodies_get_a_code_from_the_status() {
         let html = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>";
         let e = error_of(&response(502, &[], html));
-        assert_eq!((e.code.as_str(), e.message.as_str()), ("BadGateway", "502 Bad Gateway"));
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("BadGateway", "502 Bad Gateway")
+        );
         let untitled = error_of(&response(503, &[], "<p>Down\tfor\n\nmaintenance</p>"));
-        assert_eq!((untitled.code.as_str(), untitled.message.as_str()), ("ServiceUnavailable", "Down for maintenance"));
+        assert_eq!(
+            (untitled.code.as_str(), untitled.message.as_str()),
+            ("ServiceUnavailable", "Down for maintenance")
+        );
         let empty = error_of(&response(500, &[], ""));
-        assert_eq!((empty.code.as_str(), empty.message.as_str()), ("InternalServerError", "empty response body"));
+        assert_eq!(
+            (empty.code.as_str(), empty.message.as_str()),
+            ("InternalServerError", "empty response body")
+        );
         let odd = error_of(&response(599, &[], "x"));
         assert_eq!(odd.code, "Http599");
         let long = error_of(&response(500, &[], &"ab ".repeat(500)));

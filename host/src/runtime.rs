@@ -1,0 +1,318 @@
+//! Engine, pre-instantiated component, and a fresh store per call.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, anyhow};
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+
+use crate::bindings::{Plugin, PluginPre};
+use crate::policy::Policy;
+use crate::{
+    ClientOptions, Error, Execution, FORWARDED_VARIABLES, FieldError, SignedRequest,
+    StartExecutionConfig,
+};
+
+/// How the host runs the component.
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    /// The environment the component sees (credentials, endpoint variables). Nothing else of
+    /// the host's environment is visible to it.
+    pub env: Vec<(String, String)>,
+    /// The one custom endpoint the outbound policy allows besides Step Functions.
+    pub allowed_endpoint: Option<String>,
+    /// A fixed wall clock for the component (reproducible signatures); `None` is real time.
+    pub wall_clock: Option<SystemTime>,
+    /// Upper bound on one call, network included.
+    pub timeout: Duration,
+    /// Upper bound on the component's linear memory.
+    pub memory_limit: usize,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        Self {
+            env: Vec::new(),
+            allowed_endpoint: None,
+            wall_clock: None,
+            timeout: Duration::from_secs(120),
+            memory_limit: 64 << 20,
+        }
+    }
+}
+
+impl HostConfig {
+    /// Forwards [`FORWARDED_VARIABLES`] from this process and allows the endpoint they name.
+    pub fn from_process_env() -> Self {
+        let env: Vec<(String, String)> = FORWARDED_VARIABLES
+            .iter()
+            .filter_map(|&k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
+            .collect();
+        let lookup = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let allowed_endpoint =
+            sfn_start_execution::endpoint::custom_from(None, &lookup).map(|(url, _)| url);
+        Self {
+            env,
+            allowed_endpoint,
+            ..Self::default()
+        }
+    }
+}
+
+/// A loaded, pre-instantiated component. Cheap to call many times; safe to share.
+pub struct Runtime {
+    engine: Engine,
+    pre: PluginPre<State>,
+    policy: Arc<Policy>,
+    config: HostConfig,
+    _ticker: EpochTicker,
+}
+
+/// Epoch ticks drive the deadline: the component yields at every tick, so a call that
+/// spins instead of waiting on I/O still ends at `timeout`.
+const TICK: Duration = Duration::from_millis(10);
+
+impl Runtime {
+    /// Loads the embedded component.
+    pub fn new(config: HostConfig) -> Result<Self> {
+        Self::from_bytes(crate::COMPONENT, config)
+    }
+
+    /// Loads a component from a `.wasm` file.
+    pub fn from_file(path: &Path, config: HostConfig) -> Result<Self> {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("reading component {}", path.display()))?;
+        Self::from_bytes(&bytes, config)
+    }
+
+    /// Compiles, links and pre-instantiates a component.
+    pub fn from_bytes(bytes: &[u8], config: HostConfig) -> Result<Self> {
+        let policy = Policy::new(config.allowed_endpoint.as_deref()).map_err(|e| anyhow!(e))?;
+        let engine = Engine::new(Config::new().epoch_interruption(true)).map_err(wt)?;
+        let component = Component::new(&engine, bytes)
+            .map_err(wt)
+            .context("compiling the component")?;
+        let mut linker = Linker::<State>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(wt)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(wt)?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(wt)
+            .context("linking the component")?;
+        let pre = PluginPre::new(pre)
+            .map_err(wt)
+            .context("the component does not export sfn:action/start-execution")?;
+        Ok(Self {
+            _ticker: EpochTicker::start(engine.clone()),
+            engine,
+            pre,
+            policy: Arc::new(policy),
+            config,
+        })
+    }
+
+    /// Checks the arguments without any I/O.
+    pub async fn validate(
+        &self,
+        config: &StartExecutionConfig,
+    ) -> Result<Result<(), Vec<FieldError>>> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let call = plugin
+            .sfn_action_start_execution()
+            .call_validate(&mut store, config);
+        self.bounded(call).await
+    }
+
+    /// Validates and signs the request without sending it.
+    pub async fn prepare(
+        &self,
+        config: &StartExecutionConfig,
+        options: &ClientOptions,
+    ) -> Result<Result<SignedRequest, Error>> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let call = plugin
+            .sfn_action_start_execution()
+            .call_prepare(&mut store, config, options);
+        self.bounded(call).await
+    }
+
+    /// Validates, signs and sends the request once.
+    pub async fn start(
+        &self,
+        config: &StartExecutionConfig,
+        options: &ClientOptions,
+    ) -> Result<Result<Execution, Error>> {
+        let (mut store, plugin) = self.instantiate().await?;
+        let call = plugin
+            .sfn_action_start_execution()
+            .call_start(&mut store, config, options);
+        self.bounded(call).await
+    }
+
+    async fn instantiate(&self) -> Result<(Store<State>, Plugin)> {
+        let mut store = Store::new(&self.engine, State::new(&self.config, self.policy.clone()));
+        store.limiter(|state| &mut state.limits);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
+        let plugin = self
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(wt)
+            .context("instantiating the component")?;
+        Ok((store, plugin))
+    }
+
+    async fn bounded<T>(&self, call: impl Future<Output = wasmtime::Result<T>>) -> Result<T> {
+        match tokio::time::timeout(self.config.timeout, call).await {
+            Ok(result) => result.map_err(wt).context("the component trapped"),
+            Err(_) => Err(anyhow!(
+                "the call did not finish within {:?}",
+                self.config.timeout
+            )),
+        }
+    }
+}
+
+/// wasmtime 48's error type is its own; this keeps the chain and the message.
+fn wt(e: wasmtime::Error) -> anyhow::Error {
+    anyhow!("{e:?}")
+}
+
+/// Per-call state: WASI context, HTTP context, limits and the policy hooks.
+struct State {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    hooks: PolicyHooks,
+    limits: StoreLimits,
+}
+
+impl State {
+    fn new(config: &HostConfig, policy: Arc<Policy>) -> Self {
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.envs(&config.env)
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
+        if let Some(time) = config.wall_clock {
+            wasi.wall_clock(FixedClock(time));
+        }
+        Self {
+            wasi: wasi.build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks: PolicyHooks(policy),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(config.memory_limit)
+                .instances(16)
+                .build(),
+        }
+    }
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for State {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
+    }
+}
+
+/// Enforces the outbound policy before any connection is opened.
+struct PolicyHooks(Arc<Policy>);
+
+impl WasiHttpHooks for PolicyHooks {
+    fn send_request(
+        &mut self,
+        request: http::Request<wasmtime_wasi_http::WasiBody>,
+        options: Option<wasmtime_wasi_http::RequestOptions>,
+        _fut: Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+    ) -> Box<
+        dyn Future<
+                Output = Result<
+                    (
+                        http::Response<wasmtime_wasi_http::WasiBody>,
+                        Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+                    ),
+                    wasmtime_wasi_http::Error,
+                >,
+            > + Send,
+    > {
+        let verdict = self.0.check(request.uri());
+        Box::new(async move {
+            use http_body_util::BodyExt;
+            if let Err(reason) = verdict {
+                eprintln!("sfn-host: {reason}");
+                return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
+            }
+            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            Ok((
+                response.map(BodyExt::boxed_unsync),
+                Box::new(io) as Box<dyn Future<Output = _> + Send>,
+            ))
+        })
+    }
+}
+
+/// A wall clock stopped at one instant.
+struct FixedClock(SystemTime);
+
+impl HostWallClock for FixedClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+
+    fn now(&self) -> Duration {
+        self.0.duration_since(UNIX_EPOCH).unwrap_or_default()
+    }
+}
+
+/// Advances the engine's epoch every [`TICK`] until dropped.
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    fn start(engine: Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(TICK);
+                engine.increment_epoch();
+            }
+        });
+        Self {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
