@@ -291,7 +291,7 @@ impl From<Error> for wit::Error {
                 Self::InvalidConfig(errors.into_iter().map(Into::into).collect())
             }
             Error::MissingCredentials(m) => Self::MissingCredentials(m),
-            Error::Service(s) => Self::Service(sfn::action::types::ServiceError {
+            Error::Service(s) => Self::Service(exports::sfn::action::types::ServiceError {
                 status: s.status,
                 code: s.code,
                 message: s.message,

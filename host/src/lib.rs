@@ -10,9 +10,9 @@
 //! let config = StartExecutionConfig {
 //!     state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:Hello".into(),
 //!     input: Some(r#"{"id":1}"#.into()),
-//!     name: None, region: None, trace_header: None,
+//!     ..StartExecutionConfig::default()
 //! };
-//! let options = ClientOptions { credentials: None, endpoint_url: None, use_fips: false, use_dual_stack: false };
+//! let options = ClientOptions::default(); // credentials and endpoint from the environment
 //! match runtime.start(&config, &options).await? {
 //!     Ok(execution) => println!("{}", execution.execution_arn),
 //!     Err(error) => eprintln!("{error:?}"),
@@ -22,6 +22,7 @@
 
 pub mod policy;
 mod runtime;
+pub mod types;
 
 pub use policy::Policy;
 pub use runtime::{HostConfig, Runtime};
@@ -31,10 +32,11 @@ mod bindings {
         path: "../wit",
         world: "plugin",
         exports: { default: async },
+        with: { "sfn:action/types": crate::types },
     });
 }
 
-pub use bindings::sfn::action::types::{
+pub use types::{
     ClientOptions, Credentials, Error, Execution, FieldError, ServiceError, SignedRequest,
     StartExecutionConfig,
 };

@@ -71,7 +71,7 @@ pub struct Runtime {
     pre: PluginPre<State>,
     policy: Arc<Policy>,
     config: HostConfig,
-    _ticker: EpochTicker,
+    _ticker: Arc<EpochTicker>,
 }
 
 /// Epoch ticks drive the deadline: the component yields at every tick, so a call that
@@ -109,11 +109,24 @@ impl Runtime {
             .map_err(wt)
             .context("the component does not export sfn:action/start-execution")?;
         Ok(Self {
-            _ticker: EpochTicker::start(engine.clone()),
+            _ticker: Arc::new(EpochTicker::start(engine.clone())),
             engine,
             pre,
             policy: Arc::new(policy),
             config,
+        })
+    }
+
+    /// The same compiled component under another configuration (other credentials, clock
+    /// or allowed endpoint): no recompilation, no relinking.
+    pub fn with_config(&self, config: HostConfig) -> Result<Self> {
+        let policy = Policy::new(config.allowed_endpoint.as_deref()).map_err(|e| anyhow!(e))?;
+        Ok(Self {
+            engine: self.engine.clone(),
+            pre: self.pre.clone(),
+            policy: Arc::new(policy),
+            config,
+            _ticker: self._ticker.clone(),
         })
     }
 
