@@ -118,10 +118,11 @@ pub fn service_error(response: &Response) -> ServiceError {
         .map(|code| sanitize_code(&code).to_string())
         .filter(|code| !code.is_empty())
         .unwrap_or_else(|| code_of_status(response.status));
-    let message = json
-        .and_then(|(_, message)| message)
-        .or_else(|| xml_element(&response.body, "Message"))
-        .unwrap_or_else(|| snippet(&response.body));
+    let message = match json {
+        Some((_, Some(message))) => message,
+        Some((_, None)) => "the error response carries no message".into(),
+        None => xml_element(&response.body, "Message").unwrap_or_else(|| snippet(&response.body)),
+    };
     ServiceError {
         status: response.status,
         code,
@@ -422,6 +423,11 @@ mod tests {
         assert_eq!(
             (empty.code.as_str(), empty.message.as_str()),
             ("InternalServerError", "empty response body")
+        );
+        let silent = error_of(&response(429, &[], "{}"));
+        assert_eq!(
+            (silent.code.as_str(), silent.message.as_str()),
+            ("TooManyRequests", "the error response carries no message")
         );
         let odd = error_of(&response(599, &[], "x"));
         assert_eq!(odd.code, "Http599");
