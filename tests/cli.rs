@@ -1,1 +1,379 @@
+//! The `sfn-start` binary as a user runs it: output, exit codes, and no secret anywhere.
+
 mod support;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use support::sigv4::Credential;
+use support::standin::{Reply, StandIn};
+use support::{AKID, ARN, EXECUTION_ARN, SECRET, TOKEN};
+
+/// Runs `sfn-start` with only the given environment and optional standard input.
+fn sfn_start(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sfn-start"))
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sfn-start runs");
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+const CREDENTIALS: [(&str, &str); 2] = [
+    ("AWS_ACCESS_KEY_ID", AKID),
+    ("AWS_SECRET_ACCESS_KEY", SECRET),
+];
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+/// Neither the secret key nor the session token may appear in anything printed.
+fn assert_no_secret(output: &Output) {
+    for stream in [&output.stdout, &output.stderr] {
+        let printed = text(stream);
+        assert!(
+            !printed.contains(SECRET) && !printed.contains(TOKEN),
+            "{printed}"
+        );
+    }
+}
+
+#[test]
+fn dry_run_prints_the_signed_request() {
+    let output = sfn_start(
+        &[
+            "--state-machine-arn",
+            ARN,
+            "--dry-run",
+            "--signing-time",
+            "2015-08-30T12:36:00Z",
+        ],
+        &CREDENTIALS,
+        None,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stdout),
+        r#"{
+  "method": "POST",
+  "url": "https://states.us-east-1.amazonaws.com/",
+  "headers": {
+    "content-type": "application/x-amz-json-1.0",
+    "host": "states.us-east-1.amazonaws.com",
+    "x-amz-target": "AWSStepFunctions.StartExecution",
+    "x-amz-date": "20150830T123600Z",
+    "authorization": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/states/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=fff5eb1a3f853c5547d172672124b66196a5ee67921ea6e7199dd41728bc02ea",
+    "content-length": "96"
+  },
+  "body": "{\"stateMachineArn\":\"arn:aws:states:us-east-1:123456789012:stateMachine:HelloWorld\",\"input\":\"{}\"}"
+}
+"#
+    );
+    assert_eq!(text(&output.stderr), "");
+}
+
+#[test]
+fn dry_run_redacts_the_session_token() {
+    let env = [CREDENTIALS[0], CREDENTIALS[1], ("AWS_SESSION_TOKEN", TOKEN)];
+    let output = sfn_start(&["--state-machine-arn", ARN, "--dry-run"], &env, None);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(printed["headers"]["x-amz-security-token"], "<redacted>");
+    let authorization = printed["headers"]["authorization"].as_str().unwrap();
+    assert!(
+        authorization.contains(
+            "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target"
+        )
+    );
+    assert_no_secret(&output);
+}
+
+#[test]
+fn starts_against_an_endpoint_and_reports_like_the_provider() {
+    let server = StandIn::start(
+        vec![Credential::new(AKID, SECRET).with_session_token(TOKEN)],
+        |_| Reply::success(EXECUTION_ARN, "1.686509515191E9", "req-cli"),
+    );
+    let env = [CREDENTIALS[0], CREDENTIALS[1], ("AWS_SESSION_TOKEN", TOKEN)];
+    let url = server.url();
+    let output = sfn_start(
+        &[
+            "--state-machine-arn",
+            ARN,
+            "--endpoint-url",
+            &url,
+            "--name",
+            "run-1",
+            "--input",
+            r#"{"a": 1}"#,
+        ],
+        &env,
+        None,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stdout),
+        format!(
+            "{{\n  \"executionArn\": \"{EXECUTION_ARN}\",\n  \"startDate\": \"2023-06-11T18:51:55.191Z\",\n  \"requestId\": \"req-cli\"\n}}\n"
+        )
+    );
+    assert_eq!(
+        text(&output.stderr),
+        format!(
+            "Starting execution for state machine {ARN}...\nExecution started successfully with ARN {EXECUTION_ARN}\n"
+        )
+    );
+    let request = &server.requests()[0];
+    assert_eq!(request.check, Ok(()));
+    assert_eq!(
+        text(&request.body),
+        format!(r#"{{"stateMachineArn":"{ARN}","input":"{{\"a\": 1}}","name":"run-1"}}"#)
+    );
+    assert_no_secret(&output);
+}
+
+#[test]
+fn the_endpoint_variable_is_used_and_allowed() {
+    let server = StandIn::start(vec![Credential::new(AKID, SECRET)], |_| {
+        Reply::success(EXECUTION_ARN, "1", "r")
+    });
+    let url = server.url();
+    let env = [
+        CREDENTIALS[0],
+        CREDENTIALS[1],
+        ("AWS_ENDPOINT_URL", url.as_str()),
+    ];
+    let output = sfn_start(&["--state-machine-arn", ARN], &env, None);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn input_from_a_file_and_from_standard_input() {
+    let server = StandIn::start(vec![Credential::new(AKID, SECRET)], |_| {
+        Reply::success(EXECUTION_ARN, "1", "r")
+    });
+    let url = server.url();
+    let file = std::env::temp_dir().join(format!("sfn-start-input-{}.json", std::process::id()));
+    std::fs::write(&file, "{\"from\": \"file\"}\n").unwrap();
+    let at_file = format!("@{}", file.display());
+    let common = [
+        "--state-machine-arn",
+        ARN,
+        "--endpoint-url",
+        url.as_str(),
+        "--input",
+    ];
+    let from_file = sfn_start(
+        &[&common[..], &[at_file.as_str()]].concat(),
+        &CREDENTIALS,
+        None,
+    );
+    let from_stdin = sfn_start(
+        &[&common[..], &["-"]].concat(),
+        &CREDENTIALS,
+        Some("[\"stdin\"]"),
+    );
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(
+        from_file.status.code(),
+        Some(0),
+        "{}",
+        text(&from_file.stderr)
+    );
+    assert_eq!(
+        from_stdin.status.code(),
+        Some(0),
+        "{}",
+        text(&from_stdin.stderr)
+    );
+    let inputs: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| {
+            serde_json::from_slice::<serde_json::Value>(&r.body).unwrap()["input"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(inputs, ["{\"from\": \"file\"}\n", "[\"stdin\"]"]);
+}
+
+#[test]
+fn invalid_arguments_exit_2_with_one_line_per_rule() {
+    let output = sfn_start(
+        &[
+            "--state-machine-arn",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:Hello/map",
+            "--input",
+            "{",
+            "--name",
+            "a b",
+            "--region",
+            "eu-west-1",
+            "--validate-only",
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(text(&output.stdout), "");
+    assert_eq!(
+        text(&output.stderr),
+        "error: invalid arguments:
+  state_machine_arn: 'Hello/map' is a Distributed Map run label, which StartExecution does not accept: use the state machine's own ARN
+  input: must be valid JSON: EOF while parsing an object at line 1 column 1
+  name: must not contain white space: found U+0020 at byte 1
+"
+    );
+}
+
+#[test]
+fn validate_only_accepts_good_arguments_without_credentials() {
+    let output = sfn_start(
+        &[
+            "--state-machine-arn",
+            ARN,
+            "--input",
+            "[1]",
+            "--validate-only",
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(text(&output.stderr), "The arguments are valid.\n");
+}
+
+#[test]
+fn a_service_error_exits_1_with_code_message_and_request_id() {
+    let server = StandIn::start(vec![Credential::new(AKID, SECRET)], |_| {
+        Reply::error(
+            400,
+            "ExecutionAlreadyExists",
+            "Execution Already Exists: 'arn:x'",
+            "req-dup",
+        )
+    });
+    let url = server.url();
+    let output = sfn_start(
+        &[
+            "--state-machine-arn",
+            ARN,
+            "--endpoint-url",
+            &url,
+            "--name",
+            "dup",
+        ],
+        &CREDENTIALS,
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(text(&output.stdout), "");
+    assert_eq!(
+        text(&output.stderr),
+        format!(
+            "Starting execution for state machine {ARN}...\nerror: could not start execution for state machine {ARN}: ExecutionAlreadyExists: Execution Already Exists: 'arn:x' (HTTP 400, request id req-dup)\n"
+        )
+    );
+}
+
+#[test]
+fn an_unreachable_endpoint_is_named_and_exits_1() {
+    // The CLI allows its own --endpoint-url; the refusal of other hosts is proven through
+    // the library in service.rs.
+    let output = sfn_start(
+        &[
+            "--state-machine-arn",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ],
+        &CREDENTIALS,
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).ends_with("error: could not start execution for state machine arn:aws:states:us-east-1:123456789012:stateMachine:m: request to http://127.0.0.1:9/ failed: connection refused\n"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn missing_credentials_exit_1_naming_the_variables() {
+    let output = sfn_start(&["--state-machine-arn", ARN, "--dry-run"], &[], None);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        text(&output.stderr),
+        "error: missing credentials: no credentials: pass them in the client options or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials)\n"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let missing = sfn_start(&["--dry-run"], &[], None);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        text(&missing.stderr).contains("--state-machine-arn <ARN>"),
+        "{}",
+        text(&missing.stderr)
+    );
+    let time_without_dry_run = sfn_start(
+        &[
+            "--state-machine-arn",
+            ARN,
+            "--signing-time",
+            "2015-08-30T12:36:00Z",
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(time_without_dry_run.status.code(), Some(2));
+    let bad_time = sfn_start(
+        &[
+            "--state-machine-arn",
+            ARN,
+            "--dry-run",
+            "--signing-time",
+            "yesterday",
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(bad_time.status.code(), Some(2));
+    assert!(
+        text(&bad_time.stderr).contains("expected e.g. 2015-08-30T12:36:00Z"),
+        "{}",
+        text(&bad_time.stderr)
+    );
+    let unreadable = sfn_start(
+        &[
+            "--state-machine-arn",
+            ARN,
+            "--input",
+            "@/nonexistent/input.json",
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(unreadable.status.code(), Some(2));
+    assert!(
+        text(&unreadable.stderr).starts_with(
+            "error: --input @/nonexistent/input.json: cannot read the file as UTF-8 text"
+        ),
+        "{}",
+        text(&unreadable.stderr)
+    );
+}

@@ -66,7 +66,7 @@ const FAILED: u8 = 1;
 fn main() -> ExitCode {
     let args = Args::parse();
     let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .build()
         .expect("a current-thread runtime");
     match runtime.block_on(run(args)) {
