@@ -428,3 +428,21 @@ async fn region_and_trace_header_rules() {
         )]
     );
 }
+
+#[test]
+fn debug_output_of_host_types_hides_secrets() {
+    let options = ClientOptions {
+        credentials: Some(Credentials {
+            access_key_id: AKID.into(),
+            secret_access_key: SECRET.into(),
+            session_token: Some(TOKEN.into()),
+        }),
+        ..options(None)
+    };
+    let shown = format!(
+        "{options:?} {:?}",
+        support::host("http://127.0.0.1:9", Some(TOKEN))
+    );
+    assert!(shown.contains(AKID), "{shown}");
+    assert!(!shown.contains(SECRET) && !shown.contains(TOKEN), "{shown}");
+}

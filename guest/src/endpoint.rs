@@ -74,17 +74,12 @@ pub fn custom_from(
     })
 }
 
-/// Resolves the endpoint for a region, refusing combinations the rule set refuses.
-pub fn resolve(
-    partition: &Partition,
-    region: &str,
-    custom: Option<(String, Source)>,
+/// Checks a custom endpoint, refusing the combinations the rule set refuses.
+pub fn custom(
+    (url, source): (String, Source),
     fips: bool,
     dual_stack: bool,
 ) -> Result<Endpoint, Vec<FieldError>> {
-    let Some((url, source)) = custom else {
-        return Ok(standard(partition, region, fips, dual_stack));
-    };
     let mut errors = Vec::new();
     if fips {
         errors.push(FieldError::new(
@@ -219,10 +214,6 @@ eusc-de-east-1 https://states.eusc-de-east-1.amazonaws.eu | https://states-fips.
         assert_eq!(custom_from(None, &no_env), None);
     }
 
-    fn aws() -> &'static Partition {
-        partition::by_id("aws").unwrap()
-    }
-
     #[test]
     fn custom_endpoints_keep_scheme_host_and_port() {
         for (given, url) in [
@@ -234,14 +225,13 @@ eusc-de-east-1 https://states.eusc-de-east-1.amazonaws.eu | https://states-fips.
             ),
             ("http://[::1]:9000", "http://[::1]:9000/"),
         ] {
-            let custom = Some((given.to_string(), Source::Option));
-            let endpoint = resolve(aws(), "us-east-1", custom, false, false).unwrap();
+            let endpoint = custom((given.to_string(), Source::Option), false, false).unwrap();
             assert_eq!(endpoint.url(), url);
         }
     }
 
     fn custom_errors(url: &str, source: Source, fips: bool, dual: bool) -> Vec<String> {
-        resolve(aws(), "us-east-1", Some((url.into(), source)), fips, dual)
+        custom((url.into(), source), fips, dual)
             .unwrap_err()
             .iter()
             .map(ToString::to_string)

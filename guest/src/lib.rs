@@ -44,18 +44,23 @@ pub fn prepare(
     env: &dyn Fn(&str) -> Option<String>,
     now: SystemTime,
 ) -> Result<SignedRequest, Error> {
-    let custom = endpoint::custom_from(options.endpoint_url.as_deref(), env);
+    signed(config, options, env, now).map(|(request, _)| request)
+}
+
+/// The signed request and the credentials that signed it.
+fn signed(
+    config: &Config,
+    options: &Options,
+    env: &dyn Fn(&str) -> Option<String>,
+    now: SystemTime,
+) -> Result<(SignedRequest, Credentials), Error> {
     let fips = options.use_fips;
     let dual = options.use_dual_stack;
     // Custom endpoints are checked alongside the arguments so that every error is
     // reported at once.
-    let custom = match custom {
-        None => Ok(None),
-        Some(custom) => {
-            let arn_free = partition::by_id("aws").expect("aws is a known partition");
-            endpoint::resolve(arn_free, "us-east-1", Some(custom), fips, dual).map(Some)
-        }
-    };
+    let custom = endpoint::custom_from(options.endpoint_url.as_deref(), env)
+        .map(|custom| endpoint::custom(custom, fips, dual))
+        .transpose();
     let (validated, custom) = match (validate(config), custom) {
         (Ok(v), Ok(c)) => (v, c),
         (v, c) => {
@@ -69,7 +74,8 @@ pub fn prepare(
         custom.unwrap_or_else(|| endpoint::standard(arn.partition, arn.region, fips, dual));
     let credentials = credentials::resolve(options.credentials.as_ref(), env)?;
     let body = wire::request_body(&validated);
-    sign::sign_request(&endpoint, arn.region, body, &credentials, now)
+    let request = sign::sign_request(&endpoint, arn.region, body, &credentials, now)?;
+    Ok((request, credentials))
 }
 
 /// Prepares, sends once through `send`, and reads the answer. Secrets are scrubbed from
@@ -81,10 +87,133 @@ pub fn start(
     now: SystemTime,
     send: impl FnOnce(&SignedRequest) -> Result<Response, String>,
 ) -> Result<Execution, Error> {
-    let request = prepare(config, options, env, now)?;
-    let credentials = credentials::resolve(options.credentials.as_ref(), env)?;
+    let (request, credentials) = signed(config, options, env, now)?;
     let outcome = send(&request)
         .map_err(Error::Transport)
         .and_then(|response| wire::parse_response(&response));
     outcome.map_err(|e| e.redact(&credentials.secrets()))
+}
+
+#[cfg(test)]
+mod robustness {
+    //! Hostile input through the whole core: every call returns, none panics.
+
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    /// xorshift64*: deterministic, so a failure replays.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+
+        /// Pieces that sit on the rules' edges, glued at random.
+        fn text(&mut self) -> String {
+            const PIECES: &[&str] = &[
+                "arn",
+                ":",
+                "aws",
+                "aws-cn",
+                "states",
+                "us-east-1",
+                "cn-north-1",
+                "123456789012",
+                "stateMachine",
+                "m",
+                "/",
+                "1",
+                "PROD",
+                "{",
+                "}",
+                "[",
+                "]",
+                "\"",
+                "\\",
+                "\\u",
+                "d800",
+                " ",
+                "\u{a0}",
+                "\n",
+                "\r",
+                "\u{0}",
+                "\u{7f}",
+                "\u{fffe}",
+                "\u{10ffff}",
+                "é",
+                "😀",
+                "-",
+                ".",
+                "@",
+                "http://",
+                "https://",
+                "<Code>",
+                "</Code>",
+                "<title>",
+                "1e999",
+                "-0",
+                "",
+            ];
+            (0..self.below(12))
+                .map(|_| PIECES[self.below(PIECES.len())])
+                .collect()
+        }
+
+        fn maybe(&mut self) -> Option<String> {
+            (self.below(3) > 0).then(|| self.text())
+        }
+    }
+
+    #[test]
+    fn no_input_makes_the_core_panic() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let mut sent = 0;
+        for round in 0..20_000 {
+            // Every other round starts from a valid request so that signing and response
+            // parsing are reached, not only validation.
+            let valid = round % 2 == 0;
+            let config = Config {
+                state_machine_arn: if valid {
+                    "arn:aws:states:us-east-1:123456789012:stateMachine:m".into()
+                } else {
+                    rng.text()
+                },
+                input: if valid { None } else { rng.maybe() },
+                name: rng.maybe(),
+                region: rng.maybe(),
+                trace_header: rng.maybe(),
+            };
+            let options = Options {
+                credentials: (valid || rng.below(2) == 0).then(|| Credentials {
+                    access_key_id: if valid { "AKID".into() } else { rng.text() },
+                    secret_access_key: rng.text(),
+                    session_token: rng.maybe(),
+                }),
+                endpoint_url: if valid { None } else { rng.maybe() },
+                use_fips: !valid && rng.below(2) == 0,
+                use_dual_stack: !valid && rng.below(2) == 0,
+            };
+            let env_value = rng.text();
+            let env = |name: &str| name.len().is_multiple_of(2).then(|| env_value.clone());
+            let status = [200, 204, 400, 403, 429, 500, 503, 0, 999][rng.below(9)];
+            let body = rng.text();
+            let _ = start(&config, &options, &env, now, |_| {
+                sent += 1;
+                Ok(Response {
+                    status,
+                    headers: vec![("x-amzn-errortype".into(), rng.text())],
+                    body: body.into_bytes(),
+                })
+            });
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! Engine, pre-instantiated component, and a fresh store per call.
 
+use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,8 +20,9 @@ use crate::{
     StartExecutionConfig,
 };
 
-/// How the host runs the component.
-#[derive(Debug, Clone)]
+/// How the host runs the component. `Debug` shows the names of the variables, never their
+/// values (they hold the secret key).
+#[derive(Clone)]
 pub struct HostConfig {
     /// The environment the component sees (credentials, endpoint variables). Nothing else of
     /// the host's environment is visible to it.
@@ -44,6 +46,19 @@ impl Default for HostConfig {
             timeout: Duration::from_secs(120),
             memory_limit: 64 << 20,
         }
+    }
+}
+
+impl fmt::Debug for HostConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.env.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("HostConfig")
+            .field("env", &names)
+            .field("allowed_endpoint", &self.allowed_endpoint)
+            .field("wall_clock", &self.wall_clock)
+            .field("timeout", &self.timeout)
+            .field("memory_limit", &self.memory_limit)
+            .finish()
     }
 }
 
@@ -327,5 +342,21 @@ impl Drop for EpochTicker {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_variable_names_but_no_values() {
+        let config = HostConfig {
+            env: vec![("AWS_SECRET_ACCESS_KEY".into(), "TOPSECRET".into())],
+            ..HostConfig::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(shown.contains("AWS_SECRET_ACCESS_KEY"), "{shown}");
+        assert!(!shown.contains("TOPSECRET"), "{shown}");
     }
 }
