@@ -446,3 +446,50 @@ fn debug_output_of_host_types_hides_secrets() {
     assert!(shown.contains(AKID), "{shown}");
     assert!(!shown.contains(SECRET) && !shown.contains(TOKEN), "{shown}");
 }
+
+/// What `wasm-tools component wit` shows: the WIT decoded from the built component. Its
+/// `sfn:action` package must be the one in `wit/`, item for item (docs aside), and its world
+/// must export both interfaces.
+#[test]
+fn the_decoded_component_wit_is_the_contract() {
+    let wit_component::DecodedWasm::Component(decoded, world) =
+        wit_component::decode(sfn_host::COMPONENT).unwrap()
+    else {
+        panic!("not a component")
+    };
+    let exports: Vec<String> = decoded.worlds[world]
+        .exports
+        .keys()
+        .map(|key| decoded.name_world_key(key))
+        .collect();
+    assert_eq!(
+        exports,
+        ["sfn:action/types@0.1.0", "sfn:action/start-execution@0.1.0"]
+    );
+
+    let mut source = wit_parser::Resolve::default();
+    let (package, _) = source
+        .push_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../wit"))
+        .unwrap();
+    let print = |resolve: &wit_parser::Resolve, name: &str| {
+        let (id, _) = resolve
+            .packages
+            .iter()
+            .find(|(_, p)| p.name.to_string() == name)
+            .unwrap_or_else(|| panic!("{name} in the resolve"));
+        let mut printer = wit_component::WitPrinter::default();
+        printer.emit_docs(false);
+        printer.print(resolve, id, &[]).unwrap();
+        printer.output.to_string()
+    };
+    let in_component = print(&decoded, "sfn:action@0.1.0");
+    let in_source = print(&source, &source.packages[package].name.to_string());
+    // The component carries the interfaces its world exports; the world itself is the
+    // component's own.
+    let interfaces = |wit: &str| wit.split("world plugin").next().unwrap().trim().to_string();
+    assert_eq!(interfaces(&in_component), interfaces(&in_source));
+    assert!(
+        in_component.contains("interface start-execution"),
+        "{in_component}"
+    );
+}

@@ -18,12 +18,22 @@ pub struct Credentials {
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &"***")
-            .field("session_token", &self.session_token.as_ref().map(|_| "***"))
-            .finish()
+        debug_redacted(f, &self.access_key_id, self.session_token.is_some())
     }
+}
+
+/// `Debug` for any credentials type: the key id, never the secret or the token. The host's
+/// own `Credentials` (a component-model type) formats through this too.
+pub fn debug_redacted(
+    f: &mut fmt::Formatter<'_>,
+    access_key_id: &str,
+    has_session_token: bool,
+) -> fmt::Result {
+    f.debug_struct("Credentials")
+        .field("access_key_id", &access_key_id)
+        .field("secret_access_key", &"***")
+        .field("session_token", &has_session_token.then_some("***"))
+        .finish()
 }
 
 impl Credentials {

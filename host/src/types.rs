@@ -33,11 +33,8 @@ pub struct Credentials {
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &"***")
-            .field("session_token", &self.session_token.as_ref().map(|_| "***"))
-            .finish()
+        let has_token = self.session_token.is_some();
+        sfn_start_execution::credentials::debug_redacted(f, &self.access_key_id, has_token)
     }
 }
 
