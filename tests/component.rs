@@ -220,7 +220,7 @@ async fn missing_credentials_name_the_variables() {
         .unwrap_err();
     assert_eq!(
         error,
-        Error::MissingCredentials("no credentials: pass them in the client options or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials)".into())
+        Error::MissingCredentials("pass credentials in the client options or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials)".into())
     );
 }
 

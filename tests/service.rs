@@ -423,3 +423,26 @@ async fn invalid_arguments_send_nothing() {
     assert!(matches!(result, Err(Error::InvalidConfig(_))), "{result:?}");
     assert_eq!(server.requests(), []);
 }
+
+#[tokio::test]
+async fn the_call_deadline_covers_a_server_that_does_not_answer() {
+    let server = standin(|_| {
+        std::thread::sleep(Duration::from_secs(2));
+        Reply::success(EXECUTION_ARN, "1", "late")
+    });
+    let impatient = HostConfig {
+        timeout: Duration::from_millis(500),
+        ..host(&server.url(), None)
+    };
+    let started = std::time::Instant::now();
+    let error = runtime(impatient)
+        .start(&config(ARN), &options(Some(&server.url())))
+        .await
+        .unwrap_err();
+    assert_eq!(error.to_string(), "the call did not finish within 500ms");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -76,7 +76,7 @@ fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Credentials, Error> 
             "{SECRET_ACCESS_KEY} is set but {ACCESS_KEY_ID} is not"
         ))),
         (None, None) => Err(Error::MissingCredentials(format!(
-            "no credentials: pass them in the client options or set {ACCESS_KEY_ID} and {SECRET_ACCESS_KEY} (and {SESSION_TOKEN} for temporary credentials)"
+            "pass credentials in the client options or set {ACCESS_KEY_ID} and {SECRET_ACCESS_KEY} (and {SESSION_TOKEN} for temporary credentials)"
         ))),
     }
 }
@@ -154,7 +154,7 @@ mod tests {
         let none = env_of(&[]);
         assert_eq!(
             resolve(None, &none).unwrap_err(),
-            Error::MissingCredentials("no credentials: pass them in the client options or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials)".into())
+            Error::MissingCredentials("pass credentials in the client options or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials)".into())
         );
         let half = env_of(&[(ACCESS_KEY_ID, "AKID"), (SECRET_ACCESS_KEY, "")]);
         assert_eq!(
