@@ -108,7 +108,6 @@ impl Runtime {
 
     /// Compiles, links and pre-instantiates a component.
     pub fn from_bytes(bytes: &[u8], config: HostConfig) -> Result<Self> {
-        let policy = Policy::new(config.allowed_endpoint.as_deref()).map_err(|e| anyhow!(e))?;
         let engine = Engine::new(Config::new().epoch_interruption(true)).map_err(wt)?;
         let component = Component::new(&engine, bytes)
             .map_err(wt)
@@ -123,25 +122,30 @@ impl Runtime {
         let pre = PluginPre::new(pre)
             .map_err(wt)
             .context("the component does not export sfn:action/start-execution")?;
-        Ok(Self {
-            _ticker: Arc::new(EpochTicker::start(engine.clone())),
-            engine,
-            pre,
-            policy: Arc::new(policy),
-            config,
-        })
+        let ticker = Arc::new(EpochTicker::start(engine.clone()));
+        Self::configured(engine, pre, ticker, config)
     }
 
     /// The same compiled component under another configuration (other credentials, clock
     /// or allowed endpoint): no recompilation, no relinking.
     pub fn with_config(&self, config: HostConfig) -> Result<Self> {
+        let (engine, pre) = (self.engine.clone(), self.pre.clone());
+        Self::configured(engine, pre, self._ticker.clone(), config)
+    }
+
+    fn configured(
+        engine: Engine,
+        pre: PluginPre<State>,
+        ticker: Arc<EpochTicker>,
+        config: HostConfig,
+    ) -> Result<Self> {
         let policy = Policy::new(config.allowed_endpoint.as_deref()).map_err(|e| anyhow!(e))?;
         Ok(Self {
-            engine: self.engine.clone(),
-            pre: self.pre.clone(),
+            engine,
+            pre,
             policy: Arc::new(policy),
             config,
-            _ticker: self._ticker.clone(),
+            _ticker: ticker,
         })
     }
 
@@ -150,11 +154,12 @@ impl Runtime {
         &self,
         config: &StartExecutionConfig,
     ) -> Result<Result<(), Vec<FieldError>>> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let call = plugin
-            .sfn_action_start_execution()
-            .call_validate(&mut store, config);
-        self.bounded(call).await
+        self.bounded(async {
+            let (mut store, plugin) = self.instantiate().await?;
+            let exports = plugin.sfn_action_start_execution();
+            trapped(exports.call_validate(&mut store, config).await)
+        })
+        .await
     }
 
     /// Validates and signs the request without sending it.
@@ -163,11 +168,12 @@ impl Runtime {
         config: &StartExecutionConfig,
         options: &ClientOptions,
     ) -> Result<Result<SignedRequest, Error>> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let call = plugin
-            .sfn_action_start_execution()
-            .call_prepare(&mut store, config, options);
-        self.bounded(call).await
+        self.bounded(async {
+            let (mut store, plugin) = self.instantiate().await?;
+            let exports = plugin.sfn_action_start_execution();
+            trapped(exports.call_prepare(&mut store, config, options).await)
+        })
+        .await
     }
 
     /// Validates, signs and sends the request once.
@@ -176,11 +182,12 @@ impl Runtime {
         config: &StartExecutionConfig,
         options: &ClientOptions,
     ) -> Result<Result<Execution, Error>> {
-        let (mut store, plugin) = self.instantiate().await?;
-        let call = plugin
-            .sfn_action_start_execution()
-            .call_start(&mut store, config, options);
-        self.bounded(call).await
+        self.bounded(async {
+            let (mut store, plugin) = self.instantiate().await?;
+            let exports = plugin.sfn_action_start_execution();
+            trapped(exports.call_start(&mut store, config, options).await)
+        })
+        .await
     }
 
     async fn instantiate(&self) -> Result<(Store<State>, Plugin)> {
@@ -197,15 +204,21 @@ impl Runtime {
         Ok((store, plugin))
     }
 
-    async fn bounded<T>(&self, call: impl Future<Output = wasmtime::Result<T>>) -> Result<T> {
-        match tokio::time::timeout(self.config.timeout, call).await {
-            Ok(result) => result.map_err(wt).context("the component trapped"),
-            Err(_) => Err(anyhow!(
-                "the call did not finish within {:?}",
-                self.config.timeout
-            )),
-        }
+    /// The deadline covers instantiation too: a component's start-up runs guest code.
+    async fn bounded<T>(&self, call: impl Future<Output = Result<T>>) -> Result<T> {
+        tokio::time::timeout(self.config.timeout, call)
+            .await
+            .unwrap_or_else(|_| {
+                Err(anyhow!(
+                    "the call did not finish within {:?}",
+                    self.config.timeout
+                ))
+            })
     }
+}
+
+fn trapped<T>(result: wasmtime::Result<T>) -> Result<T> {
+    result.map_err(wt).context("the component trapped")
 }
 
 /// wasmtime 48's error type is its own; this keeps the chain and the message.
