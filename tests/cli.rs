@@ -377,3 +377,32 @@ fn usage_errors_exit_2() {
         text(&unreadable.stderr)
     );
 }
+
+#[test]
+fn a_malformed_endpoint_is_an_argument_error_not_a_host_failure() {
+    let dry_run = sfn_start(
+        &[
+            "--state-machine-arn",
+            ARN,
+            "--endpoint-url",
+            "ftp://x",
+            "--dry-run",
+        ],
+        &CREDENTIALS,
+        None,
+    );
+    assert_eq!(dry_run.status.code(), Some(2));
+    assert_eq!(
+        text(&dry_run.stderr),
+        "error: invalid arguments:\n  endpoint_url: the custom endpoint 'ftp://x' must start with https:// or http://\n"
+    );
+    // A stray variable must not stop a check that sends nothing.
+    let env = [("AWS_ENDPOINT_URL", "nonsense")];
+    let validate = sfn_start(&["--state-machine-arn", ARN, "--validate-only"], &env, None);
+    assert_eq!(
+        validate.status.code(),
+        Some(0),
+        "{}",
+        text(&validate.stderr)
+    );
+}

@@ -88,7 +88,7 @@ async fn run(args: Args) -> Result<u8> {
     };
     let mut host = HostConfig::from_process_env();
     if let Some(url) = &args.endpoint_url {
-        host.allowed_endpoint = Some(url.clone());
+        host.allow_endpoint(url);
     }
     host.wall_clock = args.signing_time;
     let runtime = match &args.component {

@@ -70,12 +70,23 @@ impl HostConfig {
             .filter_map(|&k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
             .collect();
         let lookup = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-        let allowed_endpoint =
-            sfn_start_execution::endpoint::custom_from(None, &lookup).map(|(url, _)| url);
-        Self {
+        let named = sfn_start_execution::endpoint::custom_from(None, &lookup);
+        let mut config = Self {
             env,
-            allowed_endpoint,
             ..Self::default()
+        };
+        if let Some((url, _)) = named {
+            config.allow_endpoint(&url);
+        }
+        config
+    }
+
+    /// Allows `url` through the outbound policy if it is an `http(s)` URL with a host. Any
+    /// other value allows nothing: the component then refuses it as an `endpoint_url` field
+    /// error before any I/O, which says more than a host error would.
+    pub fn allow_endpoint(&mut self, url: &str) {
+        if Policy::new(Some(url)).is_ok() {
+            self.allowed_endpoint = Some(url.to_string());
         }
     }
 }
