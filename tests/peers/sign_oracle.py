@@ -1,0 +1,94 @@
+"""botocore as a signing oracle for the component's `prepare`.
+
+Reads one case a line on standard input (JSON) and writes one answer a line:
+
+    case:   {"region", "fips", "dualStack", "accessKeyId", "secretAccessKey",
+             "sessionToken"?, "epochSeconds", "params": {StartExecution parameters},
+             "request": {"method", "url", "headers": [[name, value], ...], "body"}}
+    answer: {"url": botocore's endpoint for the region, FIPS and dual-stack settings
+                    (or "urlError": why botocore's rule set refuses the combination),
+             "body": the body botocore's own serializer writes for "params",
+             "signed": {"X-Amz-Date", "X-Amz-Security-Token"?, "Authorization"}}
+
+"signed" is botocore's SigV4Auth over the component's own method, URL, headers and body
+(without the headers SigV4 adds, and without content-length), at "epochSeconds": the same input the component signed.
+"""
+
+import datetime
+import json
+import sys
+
+import botocore.auth
+import botocore.awsrequest
+import botocore.credentials
+import botocore.endpoint_provider
+import botocore.exceptions
+import botocore.serialize
+import botocore.session
+
+# Not signing input: SigV4 adds the first three, and content-length is set after signing,
+# by botocore (AWSRequest.prepare) as by the component's transport.
+NOT_SIGNED = {"x-amz-date", "x-amz-security-token", "authorization", "content-length"}
+
+session = botocore.session.get_session()
+service = session.get_service_model("stepfunctions")
+operation = service.operation_model("StartExecution")
+serializer = botocore.serialize.create_serializer(service.metadata["protocol"])
+# The endpoint rule set that botocore's clients (and every current AWS SDK) resolve with.
+# A botocore client itself refuses some combinations the rule set allows (FIPS with
+# dual-stack in aws-iso-f): its older endpoints.json data, used for the signing region, has
+# no such variant there. The rule set is the authority, so it is asked directly.
+endpoints = botocore.endpoint_provider.EndpointProvider(
+    session.get_component("data_loader").load_service_model(
+        "stepfunctions", "endpoint-rule-set-1"
+    ),
+    session.get_component("data_loader").load_data("partitions"),
+)
+
+
+def botocore_request(case):
+    """The URL and body botocore itself would send for these parameters."""
+    body = serializer.serialize_to_request(case["params"], operation)["body"]
+    try:
+        endpoint = endpoints.resolve_endpoint(
+            Region=case["region"],
+            UseFIPS=case["fips"],
+            UseDualStack=case["dualStack"],
+        )
+    except botocore.exceptions.BotoCoreError as refused:
+        return {"urlError": str(refused), "body": body.decode()}
+    return {"url": endpoint.url + operation.http["requestUri"], "body": body.decode()}
+
+
+def sign(case):
+    ours = case["request"]
+    request = botocore.awsrequest.AWSRequest(
+        method=ours["method"],
+        url=ours["url"],
+        headers={k: v for k, v in ours["headers"] if k not in NOT_SIGNED},
+        data=ours["body"].encode(),
+    )
+    credentials = botocore.credentials.Credentials(
+        case["accessKeyId"], case["secretAccessKey"], case.get("sessionToken")
+    )
+    at = datetime.datetime.fromtimestamp(case["epochSeconds"], datetime.timezone.utc)
+    original = botocore.auth.get_current_datetime
+    botocore.auth.get_current_datetime = lambda *_, **__: at.replace(tzinfo=None)
+    try:
+        botocore.auth.SigV4Auth(credentials, "states", case["region"]).add_auth(request)
+    finally:
+        botocore.auth.get_current_datetime = original
+    names = ["X-Amz-Date", "X-Amz-Security-Token", "Authorization"]
+    return {name: request.headers[name] for name in names if name in request.headers}
+
+
+def main():
+    for line in sys.stdin:
+        case = json.loads(line)
+        answer = botocore_request(case)
+        answer["signed"] = sign(case)
+        print(json.dumps(answer), flush=True)
+
+
+if __name__ == "__main__":
+    main()

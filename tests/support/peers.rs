@@ -1,0 +1,160 @@
+//! Third-party peers nobody here wrote: moto's Step Functions emulator and botocore.
+//!
+//! Both run in the Python virtual environment that `tests/run` (and `.ci/run`) create from
+//! the pinned `tests/peers/requirements.txt`. Each is a child process that lives as long as
+//! its pipes: when the test binary exits, passed or failed, its standard input closes and
+//! the peer stops (moto's server with it).
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+
+use serde_json::Value;
+
+/// The workspace root (this package lives in `host/`).
+pub fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host/ has a parent")
+        .to_path_buf()
+}
+
+/// The Python that has moto and botocore: `SFN_PEERS_PYTHON`, else the project's venv.
+pub fn python() -> PathBuf {
+    let path = std::env::var_os("SFN_PEERS_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/peers/venv/bin/python"));
+    assert!(
+        path.exists(),
+        "{} is missing: run `tests/run` once, which creates the virtual environment \
+         with moto and botocore (or set SFN_PEERS_PYTHON)",
+        path.display()
+    );
+    path
+}
+
+/// A Python script of `tests/peers/` speaking JSON lines over its standard streams.
+pub struct Peer {
+    child: Child,
+    io: Mutex<(ChildStdin, BufReader<ChildStdout>)>,
+}
+
+impl Peer {
+    fn spawn(script: &str, args: &[String]) -> Peer {
+        let mut child = Command::new(python())
+            .arg(workspace().join("tests/peers").join(script))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {script}: {e}"));
+        let stdin = child.stdin.take().expect("piped");
+        let stdout = BufReader::new(child.stdout.take().expect("piped"));
+        Peer {
+            child,
+            io: Mutex::new((stdin, stdout)),
+        }
+    }
+
+    fn read_line(stdout: &mut BufReader<ChildStdout>, what: &str) -> Value {
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("the peer's output");
+        assert!(!line.is_empty(), "the peer exited while {what}");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{what}: {e}: {line}"))
+    }
+
+    /// Sends one JSON line and reads the one-line answer.
+    pub fn ask(&self, question: &Value) -> Value {
+        let mut io = self.io.lock().unwrap_or_else(|e| e.into_inner());
+        let (stdin, stdout) = &mut *io;
+        writeln!(stdin, "{question}").expect("the peer reads");
+        stdin.flush().expect("the peer reads");
+        Self::read_line(stdout, "answering")
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// moto's server, set up with a user, its access key, temporary credentials from an
+/// assumed role, and the state machine `HelloWorld` (see `tests/peers/moto_peer.py`).
+pub struct Moto {
+    peer: Peer,
+    pub endpoint: String,
+    pub region: String,
+    pub state_machine_arn: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session: (String, String, String),
+}
+
+/// One moto server per test binary, shared by its tests.
+pub fn moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(|| {
+        let log = workspace().join("target/peers/moto.log");
+        let peer = Peer::spawn("moto_peer.py", &[log.display().to_string()]);
+        let info = {
+            let mut io = peer.io.lock().unwrap();
+            Peer::read_line(&mut io.1, "starting moto")
+        };
+        let text = |v: &Value| v.as_str().expect("a string").to_string();
+        let session = &info["session"];
+        Moto {
+            endpoint: text(&info["endpoint"]),
+            region: text(&info["region"]),
+            state_machine_arn: text(&info["stateMachineArn"]),
+            access_key_id: text(&info["accessKeyId"]),
+            secret_access_key: text(&info["secretAccessKey"]),
+            session: (
+                text(&session["accessKeyId"]),
+                text(&session["secretAccessKey"]),
+                text(&session["sessionToken"]),
+            ),
+            peer,
+        }
+    })
+}
+
+impl Moto {
+    /// moto's DescribeExecution, signed by botocore with the user's key.
+    pub fn describe(&self, execution_arn: &str) -> Value {
+        let answer = self.peer.ask(&serde_json::json!({
+            "op": "describe",
+            "executionArn": execution_arn,
+        }));
+        match answer.get("ok") {
+            Some(found) => found.clone(),
+            None => panic!("DescribeExecution {execution_arn}: {answer}"),
+        }
+    }
+
+    /// The ARN of a state machine moto does not have, in the same account and region.
+    pub fn unknown_state_machine(&self) -> String {
+        self.state_machine_arn
+            .replace(":HelloWorld", ":NoSuchMachine")
+    }
+}
+
+/// botocore's endpoint resolver, serializer and SigV4Auth (see `tests/peers/sign_oracle.py`).
+pub fn oracle() -> Peer {
+    Peer::spawn("sign_oracle.py", &[])
+}
+
+/// A name no other test (or earlier run against the same server) has used.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{prefix}-{}-{nanos}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
