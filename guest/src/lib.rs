@@ -2,8 +2,9 @@
 //!
 //! Everything here compiles and tests natively: validation, ARN parsing, endpoint
 //! resolution, the request body, signing and response parsing. The WASI glue lives in
-//! `component` and only calls [`prepare`] and [`start`] with the environment, the clock and
-//! a transport.
+//! `transport` (environment and HTTP) and `component` (the plugin's exports, behind the
+//! default `plugin` feature; the command component turns it off), and only calls
+//! [`prepare`] and [`start`] with the environment, the clock and a transport.
 
 pub mod arn;
 pub mod credentials;
@@ -16,8 +17,10 @@ pub mod sign;
 pub mod validate;
 pub mod wire;
 
-#[cfg(target_family = "wasm")]
+#[cfg(all(target_family = "wasm", feature = "plugin"))]
 mod component;
+#[cfg(target_family = "wasm")]
+pub mod transport;
 
 use std::time::SystemTime;
 
