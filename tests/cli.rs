@@ -1,25 +1,59 @@
 //! The `sfn-start` binary as a user runs it: output, exit codes, and no secret anywhere.
+//!
+//! Every run here happens twice: through the native `sfn-start` and through the command
+//! component under `wasmtime run`, and the two must agree byte for byte on exit status,
+//! standard output and standard error. So each test below also proves the command flavour.
 
 mod support;
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use support::peers::wasmtime_run;
 use support::sigv4::Credential;
 use support::standin::{Reply, StandIn};
 use support::{AKID, ARN, EXECUTION_ARN, SECRET, TOKEN};
 
-/// Runs `sfn-start` with only the given environment and optional standard input.
+/// Runs `sfn-start` and `wasmtime run` of the command component with only the given
+/// environment and optional standard input; asserts that they agree and returns the output.
 fn sfn_start(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sfn-start"))
-        .args(args)
-        .env_clear()
-        .envs(env.iter().copied())
+    let mut native = Command::new(env!("CARGO_BIN_EXE_sfn-start"));
+    native.args(args).env_clear().envs(env.iter().copied());
+    let native = run(native, stdin);
+    let names: Vec<&str> = env.iter().map(|(k, _)| *k).collect();
+    // A file named by --input @FILE needs its folder preopened for the component.
+    let dirs: Vec<String> = args
+        .iter()
+        .filter_map(|arg| Path::new(arg.strip_prefix('@')?).parent())
+        .map(|dir| format!("--dir={}::{}", dir.display(), dir.display()))
+        .collect();
+    let mut wasi = wasmtime_run(&names, &dirs);
+    wasi.args(args).env_clear().envs(env.iter().copied());
+    let wasi = run(wasi, stdin);
+    let shown = |o: &Output| {
+        format!(
+            "status {:?}\nstdout:\n{}\nstderr:\n{}",
+            o.status.code(),
+            text(&o.stdout),
+            text(&o.stderr)
+        )
+    };
+    assert_eq!(
+        shown(&wasi),
+        shown(&native),
+        "wasmtime run (left) and sfn-start (right) disagree for {args:?}"
+    );
+    native
+}
+
+fn run(mut command: Command, stdin: Option<&str>) -> Output {
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("sfn-start runs");
+        .expect("the command runs");
     let mut input = child.stdin.take().unwrap();
     if let Some(text) = stdin {
         input.write_all(text.as_bytes()).unwrap();
@@ -85,7 +119,9 @@ fn dry_run_prints_the_signed_request() {
 #[test]
 fn dry_run_redacts_the_session_token() {
     let env = [CREDENTIALS[0], CREDENTIALS[1], ("AWS_SESSION_TOKEN", TOKEN)];
-    let output = sfn_start(&["--state-machine-arn", ARN, "--dry-run"], &env, None);
+    let pinned = ["--signing-time", "2015-08-30T12:36:00Z"];
+    let args = [&["--state-machine-arn", ARN, "--dry-run"][..], &pinned].concat();
+    let output = sfn_start(&args, &env, None);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(printed["headers"]["x-amz-security-token"], "<redacted>");
@@ -155,7 +191,8 @@ fn the_endpoint_variable_is_used_and_allowed() {
     ];
     let output = sfn_start(&["--state-machine-arn", ARN], &env, None);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    assert_eq!(server.requests().len(), 1);
+    // One from each front end.
+    assert_eq!(server.requests().len(), 2);
 }
 
 #[test]
@@ -207,7 +244,12 @@ fn input_from_a_file_and_from_standard_input() {
                 .to_string()
         })
         .collect();
-    assert_eq!(inputs, ["{\"from\": \"file\"}\n", "[\"stdin\"]"]);
+    // Each twice: sfn-start, then the command under wasmtime run.
+    let file_input = "{\"from\": \"file\"}\n";
+    assert_eq!(
+        inputs,
+        [file_input, file_input, "[\"stdin\"]", "[\"stdin\"]"]
+    );
 }
 
 #[test]
@@ -358,23 +400,20 @@ fn usage_errors_exit_2() {
         "{}",
         text(&bad_time.stderr)
     );
+    let missing =
+        std::env::temp_dir().join(format!("sfn-start-missing-{}.json", std::process::id()));
+    let at_missing = format!("@{}", missing.display());
     let unreadable = sfn_start(
-        &[
-            "--state-machine-arn",
-            ARN,
-            "--input",
-            "@/nonexistent/input.json",
-        ],
+        &["--state-machine-arn", ARN, "--input", &at_missing],
         &[],
         None,
     );
     assert_eq!(unreadable.status.code(), Some(2));
-    assert!(
-        text(&unreadable.stderr).starts_with(
-            "error: --input @/nonexistent/input.json: cannot read the file as UTF-8 text"
-        ),
-        "{}",
-        text(&unreadable.stderr)
+    assert_eq!(
+        text(&unreadable.stderr),
+        format!(
+            "error: --input {at_missing}: cannot read the file as UTF-8 text: No such file or directory\n"
+        )
     );
 }
 

@@ -13,7 +13,7 @@ use std::process::{Command, Output};
 use sfn_host::{
     ClientOptions, Credentials, Error, Execution, HostConfig, ServiceError, StartExecutionConfig,
 };
-use support::peers::{Moto, moto, unique};
+use support::peers::{Moto, moto, unique, wasmtime_run};
 use support::runtime;
 
 fn credentials(key_id: &str, secret: &str, token: Option<&str>) -> Option<Credentials> {
@@ -267,6 +267,18 @@ fn sfn_start_against_moto() {
         let mut command = Command::new(env!("CARGO_BIN_EXE_sfn-start"));
         command
             .env_clear()
+            .env("AWS_ACCESS_KEY_ID", &moto.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &moto.secret_access_key);
+        run_cli(command, args)
+    });
+}
+
+#[test]
+fn wasmtime_run_against_moto() {
+    cli_starts_and_reports_conflicts(|moto, args| {
+        // Only the variables named with --env reach the component.
+        let mut command = wasmtime_run(&["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"], &[]);
+        command
             .env("AWS_ACCESS_KEY_ID", &moto.access_key_id)
             .env("AWS_SECRET_ACCESS_KEY", &moto.secret_access_key);
         run_cli(command, args)

@@ -158,3 +158,41 @@ pub fn unique(prefix: &str) -> String {
         .subsec_nanos();
     format!("{prefix}-{}-{nanos}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
+
+/// The `wasmtime` CLI (48.x): `SFN_WASMTIME`, else the one on `PATH`, as an absolute path
+/// (tests clear the environment of what they run).
+pub fn wasmtime() -> PathBuf {
+    let program = std::env::var_os("SFN_WASMTIME")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let path = std::env::var_os("PATH")?;
+            std::env::split_paths(&path)
+                .map(|dir| dir.join("wasmtime"))
+                .find(|candidate| candidate.is_file())
+        })
+        .unwrap_or_else(|| "wasmtime".into());
+    let version = Command::new(&program)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    match version {
+        Ok(version) if version.starts_with("wasmtime 48.") => program,
+        other => panic!(
+            "{} is not wasmtime 48.x ({other:?}): run `tests/run` once, which installs it \
+             with `cargo install --locked wasmtime-cli@48` (or set SFN_WASMTIME)",
+            program.display()
+        ),
+    }
+}
+
+/// `wasmtime run` of the command component with outbound HTTP, these variables passed
+/// through and these other wasmtime options, ready for `sfn-start`'s arguments.
+pub fn wasmtime_run(variables: &[&str], options: &[String]) -> Command {
+    let mut command = Command::new(wasmtime());
+    command.args(["run", "-S", "http"]);
+    for name in variables {
+        command.args(["--env", name]);
+    }
+    command.args(options).arg(env!("SFN_COMMAND_WASM"));
+    command
+}
