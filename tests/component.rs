@@ -61,6 +61,31 @@ fn exports_the_sfn_action_interfaces_and_imports_only_wasi() {
     );
 }
 
+#[test]
+fn the_command_component_exports_only_wasi_cli_run() {
+    // Built from the same guest without the `plugin` feature: if cargo ever unified the
+    // features of the two builds, the command would export sfn:action too.
+    let engine = wasmtime::Engine::default();
+    let component =
+        wasmtime::component::Component::from_file(&engine, env!("SFN_COMMAND_WASM")).unwrap();
+    let ty = component.component_type();
+    let exports: Vec<String> = ty.exports(&engine).map(|(n, _)| n.to_string()).collect();
+    // Rust's std exports run at the version its WASI adapter names.
+    assert_eq!(exports, ["wasi:cli/run@0.2.0"]);
+    let imports: Vec<String> = ty.imports(&engine).map(|(n, _)| n.to_string()).collect();
+    for needed in [
+        "wasi:http/outgoing-handler@",
+        "wasi:cli/exit@",
+        "wasi:filesystem/preopens@",
+    ] {
+        assert!(
+            imports.iter().any(|i| i.starts_with(needed)),
+            "{needed} in {imports:?}"
+        );
+    }
+    assert!(imports.iter().all(|i| i.starts_with("wasi:")), "{imports:?}");
+}
+
 #[tokio::test]
 async fn prepare_reproduces_the_botocore_vector_byte_for_byte() {
     let runtime = runtime(signing_host(None));
