@@ -1,0 +1,531 @@
+// The built component, unchanged, in Node.js: transpiled by jco, given WASI by
+// @bytecodealliance/preview2-shim, and run against moto, a Step Functions emulator that
+// checks every request's SigV4 signature. Each outcome is checked with moto's own
+// DescribeExecution (through tests/peers/moto_peer.py), not with what the component says.
+//
+//   npm ci --prefix tests/node
+//   npx --prefix tests/node jco transpile \
+//     target/guest/wasm32-wasip2/guest/sfn_start_execution.wasm \
+//     --instantiation async -o target/jco/sfn-action
+//   node --test tests/node/
+//
+// SFN_JCO_MODULE (the generated .js) and SFN_PEERS_PYTHON (Python with moto) override the
+// defaults, target/jco/sfn-action/sfn_start_execution.js and target/peers/venv/bin/python.
+//
+// How jco maps the WIT (jco 1.35):
+// - records are objects with camelCase fields; `option<T>` is the value or `undefined`;
+// - `s64` is a bigint;
+// - a `result<T, E>` return gives T, or throws a `ComponentError` whose `.payload` is E;
+// - a variant is `{ tag: 'kebab-case-name', val }`.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { randomBytes } from 'node:crypto';
+
+import { clocks } from '@bytecodealliance/preview2-shim';
+import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const workspace = resolve(here, '../..');
+
+/** An input this test needs, or a message that says how to make it. */
+function required(variable, fallback, what) {
+  const path = process.env[variable] ?? fallback;
+  if (!existsSync(path)) {
+    throw new Error(
+      `${path} (${what}) is missing: run the project's test script, tests/run, which ` +
+        `creates it (or set ${variable} to its absolute path)`,
+    );
+  }
+  return path;
+}
+
+const MODULE = required(
+  'SFN_JCO_MODULE',
+  resolve(workspace, 'target/jco/sfn-action/sfn_start_execution.js'),
+  'the component transpiled by jco: `npm --prefix tests/node run transpile`',
+);
+const PYTHON = required(
+  'SFN_PEERS_PYTHON',
+  resolve(workspace, 'target/peers/venv/bin/python'),
+  'the Python virtual environment with moto',
+);
+const MOTO_LOG = resolve(workspace, 'target/jco/moto.log');
+
+const ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:HelloWorld';
+
+// --- The component ---------------------------------------------------------------------
+
+/**
+ * A fresh instance of the component's `start-execution` interface. The module is built
+ * with `--instantiation` so that it imports nothing itself (it lives in target/, away
+ * from node_modules): the WASI imports come from the shim here. The environment is empty
+ * unless given, so credentials and endpoints come only from what a test passes.
+ */
+async function component({ env = {}, wallClock } = {}) {
+  const { instantiate } = await import(pathToFileURL(MODULE).href);
+  const shim = new WASIShim({
+    sandbox: { env },
+    ...(wallClock && { clocks: { ...clocks, wallClock } }),
+  });
+  const compile = async (file) =>
+    WebAssembly.compile(await readFile(resolve(dirname(MODULE), file)));
+  const root = await instantiate(compile, shim.getImportObject());
+  return root.startExecution;
+}
+
+/** What `call` throws for a `result`'s `err`: a ComponentError; fails if it returns. */
+function thrownBy(call) {
+  let thrown;
+  assert.throws(call, (e) => {
+    thrown = e;
+    return true;
+  });
+  assert.ok(thrown instanceof Error && 'payload' in thrown, `expected a ComponentError, got ${thrown}`);
+  return thrown;
+}
+
+/** The `err` of the `result` that `call` returned. */
+const payloadOf = (call) => thrownBy(call).payload;
+
+const field = (name, message) => ({ field: name, message });
+
+// --- moto ------------------------------------------------------------------------------
+
+/**
+ * moto_peer.py: starts moto, prints one JSON line about it, then answers one JSON line per
+ * command. It stops moto when its standard input closes.
+ */
+async function startMoto() {
+  mkdirSync(dirname(MOTO_LOG), { recursive: true });
+  const script = resolve(workspace, 'tests/peers/moto_peer.py');
+  const child = spawn(PYTHON, [script, MOTO_LOG], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async (what) => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error(`moto_peer.py exited while ${what} (log: ${MOTO_LOG})`);
+    return JSON.parse(value);
+  };
+  const info = await next('starting moto');
+  return {
+    ...info,
+    /** moto's DescribeExecution, signed by botocore with the user's key. */
+    async describe(executionArn) {
+      child.stdin.write(`${JSON.stringify({ op: 'describe', executionArn })}\n`);
+      const answer = await next('answering');
+      assert.ok(answer.ok, `DescribeExecution ${executionArn}: ${JSON.stringify(answer)}`);
+      return answer.ok;
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((done) => child.once('exit', done));
+      child.stdin.end();
+      await exited;
+    },
+  };
+}
+
+let moto;
+let sfn;
+
+before(
+  async () => {
+    [moto, sfn] = await Promise.all([startMoto(), component()]);
+  },
+  { timeout: 120_000 },
+);
+
+after(() => moto?.stop());
+
+/** A config for moto's state machine. */
+const machine = (fields = {}) => ({ stateMachineArn: moto.stateMachineArn, ...fields });
+
+/** The ARN moto gives the execution `name` of that state machine. */
+const executionArnOf = (name) => `${moto.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+
+/** A name no other test of this run uses: moto's state is shared by the whole file. */
+const unique = (prefix) => `${prefix}-${Date.now()}-${randomBytes(4).toString('hex')}`;
+
+const user = () => ({ accessKeyId: moto.accessKeyId, secretAccessKey: moto.secretAccessKey });
+
+/** Client options with explicit credentials, to moto unless another endpoint is given. */
+const options = (credentials, endpointUrl = moto.endpoint) => ({
+  credentials,
+  endpointUrl,
+  useFips: false,
+  useDualStack: false,
+});
+
+/** A port on 127.0.0.1 that nothing listens on: bound by the OS, then released. */
+async function closedPort() {
+  const server = createServer();
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address();
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+// --- validate --------------------------------------------------------------------------
+
+describe('validate', () => {
+  test('a good config returns undefined', () => {
+    assert.equal(sfn.validate({ stateMachineArn: ARN }), undefined);
+    const full = {
+      stateMachineArn: `${ARN}:PROD`,
+      input: ' {"a" : [1, 2.5e3, null]}\n',
+      name: 'run-1',
+      region: 'us-east-1',
+      traceHeader: 'Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1',
+    };
+    assert.equal(sfn.validate(full), undefined);
+  });
+
+  test('every broken rule comes back at once, in argument order', () => {
+    const errors = payloadOf(() =>
+      sfn.validate({
+        stateMachineArn: ARN,
+        input: '{"a":',
+        name: 'ж'.repeat(81),
+        region: 'eu-west-1',
+      }),
+    );
+    assert.deepEqual(errors, [
+      field('input', 'must be valid JSON: EOF while parsing a value at line 1 column 5'),
+      field('name', 'must be at most 80 characters (Unicode scalar values), got 81'),
+      field(
+        'region',
+        "'eu-west-1' differs from the region of state_machine_arn ('us-east-1'); a state machine can only be started in its own region",
+      ),
+    ]);
+  });
+
+  test('all five arguments broken, one field with two errors', () => {
+    const errors = payloadOf(() =>
+      sfn.validate({ stateMachineArn: '', input: '', name: 'a b', region: 'Mars', traceHeader: 'é\n' }),
+    );
+    assert.deepEqual(errors, [
+      field('state_machine_arn', 'is required and must not be empty'),
+      field('input', 'must be valid JSON: EOF while parsing a value at line 1 column 0'),
+      field('name', 'must not contain white space: found U+0020 at byte 1'),
+      field(
+        'region',
+        "'Mars' is not a region name: use lower-case letters, digits and single hyphens, such as us-east-1",
+      ),
+      field('trace_header', "must contain only ASCII characters: found 'é' (U+00E9) at byte 0"),
+      field('trace_header', 'must not contain CR or LF: found one at byte 2'),
+    ]);
+  });
+
+  test('strings cross as UTF-8: lengths in scalar values, positions in bytes', () => {
+    // A JS string counts UTF-16 units: 80 × U+1D11E is 160 of them, but 80 scalar values.
+    assert.equal(sfn.validate({ stateMachineArn: ARN, name: '𝄞'.repeat(80) }), undefined);
+    assert.deepEqual(
+      payloadOf(() => sfn.validate({ stateMachineArn: ARN, name: '𝄞'.repeat(81) })),
+      [field('name', 'must be at most 80 characters (Unicode scalar values), got 81')],
+    );
+    // '日本' is 2 UTF-16 units but 6 UTF-8 bytes.
+    assert.deepEqual(payloadOf(() => sfn.validate({ stateMachineArn: ARN, name: '日本 x' })), [
+      field('name', 'must not contain white space: found U+0020 at byte 6'),
+    ]);
+  });
+
+  test('ARN rules name the part at fault', () => {
+    const cases = [
+      [
+        `${ARN}/mapLabel`,
+        "'HelloWorld/mapLabel' is a Distributed Map run label, which StartExecution does not accept: use the state machine's own ARN",
+      ],
+      [
+        'arn:aws:states:us-east-1:123456789012:execution:HelloWorld:run',
+        "resource type must be 'stateMachine', got 'execution'",
+      ],
+      [
+        'arn:aws-cn:states:us-east-1:123456789012:stateMachine:m',
+        "region 'us-east-1' belongs to partition aws, not to the ARN's partition aws-cn",
+      ],
+    ];
+    for (const [arn, message] of cases) {
+      assert.deepEqual(payloadOf(() => sfn.validate({ stateMachineArn: arn })), [
+        field('state_machine_arn', message),
+      ]);
+    }
+  });
+});
+
+// --- prepare ---------------------------------------------------------------------------
+
+/** `YYYYMMDDTHHMMSSZ` to milliseconds since the epoch. */
+const amzDateMs = (d) =>
+  Date.parse(d.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'));
+
+describe('prepare', () => {
+  test('signs a request for moto: exact method, url, headers and body', () => {
+    const name = unique('prepared');
+    const input = '{"greeting":"héllo wörld ✓ 日本"}';
+    const trace = 'Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1';
+    const before = Date.now();
+    const request = sfn.prepare(machine({ name, input, traceHeader: trace }), options(user()));
+    const after = Date.now();
+
+    // The input travels as a JSON string holding the exact text; members in this order.
+    const body =
+      `{"stateMachineArn":"${moto.stateMachineArn}",` +
+      `"input":"{\\"greeting\\":\\"héllo wörld ✓ 日本\\"}",` +
+      `"name":"${name}","traceHeader":"${trace}"}`;
+    assert.equal(request.body, body);
+    assert.equal(request.method, 'POST');
+    assert.equal(request.url, `${moto.endpoint}/`);
+
+    const names = request.headers.map(([k]) => k);
+    assert.deepEqual(names, [
+      'content-type', 'host', 'x-amz-target', 'x-amz-date', 'authorization', 'content-length',
+    ]);
+    const headers = Object.fromEntries(request.headers);
+    assert.equal(headers['content-type'], 'application/x-amz-json-1.0');
+    assert.equal(headers.host, new URL(moto.endpoint).host); // 127.0.0.1:PORT
+    assert.equal(headers['x-amz-target'], 'AWSStepFunctions.StartExecution');
+    // The signing time is the shim's wall clock, i.e. now, to the second.
+    const date = headers['x-amz-date'];
+    assert.match(date, /^\d{8}T\d{6}Z$/);
+    const signed = amzDateMs(date);
+    assert.ok(signed >= Math.floor(before / 1000) * 1000 && signed <= after, date);
+    assert.match(
+      headers.authorization,
+      new RegExp(
+        `^AWS4-HMAC-SHA256 Credential=${moto.accessKeyId}/${date.slice(0, 8)}/us-east-1/states/aws4_request, ` +
+          'SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=[0-9a-f]{64}$',
+      ),
+    );
+    // UTF-8 bytes, not UTF-16 units: the input's non-ASCII text makes them differ.
+    assert.equal(headers['content-length'], String(Buffer.byteLength(body, 'utf8')));
+    assert.notEqual(Buffer.byteLength(body, 'utf8'), body.length);
+  });
+
+  test('session credentials add a signed x-amz-security-token', () => {
+    const { session } = moto;
+    const request = sfn.prepare(machine(), options(session));
+    // aws-sigv4 emits the token after the authorization header.
+    assert.deepEqual(
+      request.headers.map(([k]) => k),
+      [
+        'content-type', 'host', 'x-amz-target', 'x-amz-date', 'authorization',
+        'x-amz-security-token', 'content-length',
+      ],
+    );
+    const headers = Object.fromEntries(request.headers);
+    assert.equal(headers['x-amz-security-token'], session.sessionToken);
+    assert.match(
+      headers.authorization,
+      new RegExp(
+        `^AWS4-HMAC-SHA256 Credential=${session.accessKeyId}/${headers['x-amz-date'].slice(0, 8)}` +
+          '/us-east-1/states/aws4_request, ' +
+          'SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, ' +
+          'Signature=[0-9a-f]{64}$',
+      ),
+    );
+  });
+
+  test("with the host's wall clock pinned, it reproduces the README's SigV4 vector", async () => {
+    // 2015-08-30T12:36:00Z: the botocore vector of README.md and tests/component.rs.
+    const wallClock = {
+      now: () => ({ seconds: 1_440_938_160n, nanoseconds: 0 }),
+      resolution: () => ({ seconds: 0n, nanoseconds: 1 }),
+    };
+    const pinned = await component({ wallClock });
+    const credentials = {
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+    };
+    // No endpoint option and an empty environment: the ARN's regional endpoint.
+    const standard = { credentials, useFips: false, useDualStack: false };
+    assert.deepEqual(pinned.prepare({ stateMachineArn: ARN }, standard), {
+      method: 'POST',
+      url: 'https://states.us-east-1.amazonaws.com/',
+      headers: [
+        ['content-type', 'application/x-amz-json-1.0'],
+        ['host', 'states.us-east-1.amazonaws.com'],
+        ['x-amz-target', 'AWSStepFunctions.StartExecution'],
+        ['x-amz-date', '20150830T123600Z'],
+        [
+          'authorization',
+          'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/states/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=fff5eb1a3f853c5547d172672124b66196a5ee67921ea6e7199dd41728bc02ea',
+        ],
+        ['content-length', '96'],
+      ],
+      body: `{"stateMachineArn":"${ARN}","input":"{}"}`,
+    });
+  });
+
+  test("the prepared request, sent by Node's own fetch, starts an execution in moto", async () => {
+    const name = unique('fetched');
+    const input = '{"via":"fetch ✓"}';
+    const request = sfn.prepare(machine({ name, input }), options(user()));
+    const response = await fetch(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+    });
+    const text = await response.text();
+    assert.equal(response.status, 200, text);
+    const { executionArn } = JSON.parse(text);
+    const found = await moto.describe(executionArn);
+    assert.deepEqual([found.name, found.input], [name, input]);
+  });
+
+  test('client option errors join the argument errors; nothing is signed', () => {
+    const error = payloadOf(() =>
+      sfn.prepare(
+        { stateMachineArn: `${ARN}:`, input: '{' },
+        { ...options(user(), 'ftp://example'), useFips: true },
+      ),
+    );
+    assert.deepEqual(error, {
+      tag: 'invalid-config',
+      val: [
+        field('state_machine_arn', 'version or alias after the state machine name must not be empty'),
+        field('input', 'must be valid JSON: EOF while parsing an object at line 1 column 1'),
+        field(
+          'use_fips',
+          'FIPS and custom endpoint are not supported together: drop use_fips or the custom endpoint',
+        ),
+        field('endpoint_url', "the custom endpoint 'ftp://example' must start with https:// or http://"),
+      ],
+    });
+  });
+
+  test('no credentials and an empty environment: missing-credentials', () => {
+    assert.deepEqual(payloadOf(() => sfn.prepare({ stateMachineArn: ARN }, options(undefined))), {
+      tag: 'missing-credentials',
+      val: 'pass credentials in the client options or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials)',
+    });
+  });
+});
+
+// --- start -----------------------------------------------------------------------------
+
+/** moto prints `startDate` as Python's `str(datetime)`: `2026-01-02 03:04:05.678000+00:00`. */
+const pythonDateMs = (text) => Date.parse(text.replace(' ', 'T'));
+
+describe('start', () => {
+  test('a plain start is running in moto', async () => {
+    const before = Date.now();
+    const execution = sfn.start(machine(), options(user()));
+    const after = Date.now();
+    assert.deepEqual(Object.keys(execution).sort(), ['executionArn', 'requestId', 'startDateEpochMs']);
+    assert.equal(typeof execution.startDateEpochMs, 'bigint'); // s64
+    // moto's clock is this machine's; a second of slack covers its rounding to milliseconds.
+    const started = Number(execution.startDateEpochMs);
+    assert.ok(started >= before - 1000 && started <= after + 1000, `${started} in [${before}, ${after}]`);
+    assert.equal(typeof execution.requestId, 'string');
+    assert.ok(execution.requestId.length > 0);
+
+    const found = await moto.describe(execution.executionArn);
+    assert.equal(found.status, 'RUNNING');
+    assert.equal(found.stateMachineArn, moto.stateMachineArn);
+    assert.equal(found.input, '{}'); // no input means `{}`
+    // Unnamed: moto, like AWS, names it with a UUID.
+    assert.match(found.name, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.equal(execution.executionArn, executionArnOf(found.name));
+    assert.equal(BigInt(pythonDateMs(found.startDate)), execution.startDateEpochMs);
+  });
+
+  test('name and input arrive byte for byte', async () => {
+    for (const input of [
+      '{"greeting":"héllo wörld ✓ 日本"}',
+      // Spacing, key order, escapes and astral characters survive: input is a string.
+      '{ "greeting" : "héllo wörld ✓ 日本 🚀",\n  "n": 1.50, "esc": "\\u00e9\\"" }',
+    ]) {
+      const name = unique('bytes-ü');
+      const execution = sfn.start(machine({ name, input }), options(user()));
+      assert.equal(execution.executionArn, executionArnOf(name));
+      const found = await moto.describe(execution.executionArn);
+      assert.deepEqual([found.name, found.input], [name, input]);
+    }
+  });
+
+  test('the same name and input twice is the same execution', () => {
+    const config = machine({ name: unique('twice'), input: '{"n":1}' });
+    const first = sfn.start(config, options(user()));
+    const second = sfn.start(config, options(user()));
+    assert.equal(second.executionArn, first.executionArn);
+    assert.equal(second.startDateEpochMs, first.startDateEpochMs);
+  });
+
+  test('the same name with other input: ExecutionAlreadyExists', () => {
+    const name = unique('exists');
+    const first = sfn.start(machine({ name, input: '{"n":1}' }), options(user()));
+    const error = payloadOf(() => sfn.start(machine({ name, input: '{"n":2}' }), options(user())));
+    assert.equal(error.tag, 'service');
+    assert.equal(typeof error.val.requestId, 'string');
+    assert.deepEqual(error.val, {
+      status: 400,
+      code: 'ExecutionAlreadyExists',
+      message: `Execution Already Exists: '${first.executionArn}'`,
+      requestId: error.val.requestId,
+    });
+  });
+
+  test('temporary credentials from AssumeRole start an execution', async () => {
+    const name = unique('session');
+    const execution = sfn.start(machine({ name }), options(moto.session));
+    assert.equal((await moto.describe(execution.executionArn)).name, name);
+  });
+
+  test('a wrong secret: SignatureDoesNotMatch, and the secret appears nowhere', () => {
+    const wrong = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYWRONGKEY';
+    const thrown = thrownBy(() =>
+      sfn.start(
+        machine({ name: unique('wrong') }),
+        options({ accessKeyId: moto.accessKeyId, secretAccessKey: wrong }),
+      ),
+    );
+    const { tag, val } = thrown.payload;
+    assert.equal(tag, 'service');
+    // moto answers this one in XML, not JSON; code and message still come through.
+    assert.deepEqual([val.status, val.code], [403, 'SignatureDoesNotMatch']);
+    assert.ok(val.message.startsWith('The request signature we calculated does not match'), val.message);
+    for (const shown of [JSON.stringify(thrown.payload), String(thrown), thrown.stack]) {
+      assert.ok(!shown.includes(wrong), shown);
+    }
+  });
+
+  test('an unknown state machine: StateMachineDoesNotExist', () => {
+    const unknown = moto.stateMachineArn.replace(':HelloWorld', ':NoSuchMachine');
+    const { tag, val } = payloadOf(() => sfn.start({ stateMachineArn: unknown }, options(user())));
+    assert.equal(tag, 'service');
+    assert.deepEqual([val.status, val.code, val.message], [
+      400,
+      'StateMachineDoesNotExist',
+      `State Machine Does Not Exist: '${unknown}'`,
+    ]);
+  });
+
+  test('nothing listening: a transport error naming the endpoint', async () => {
+    const endpoint = `http://127.0.0.1:${await closedPort()}`;
+    assert.deepEqual(
+      payloadOf(() => sfn.start(machine(), options(user(), endpoint))),
+      { tag: 'transport', val: `request to ${endpoint}/ failed: connection refused` },
+    );
+  });
+
+  test('credentials and endpoint from the environment the host gives', async () => {
+    // Read through wasi:cli/environment, which the shim answers from `sandbox.env` only.
+    const fromEnv = await component({
+      env: {
+        AWS_ACCESS_KEY_ID: moto.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: moto.secretAccessKey,
+        AWS_ENDPOINT_URL_SFN: moto.endpoint,
+      },
+    });
+    const name = unique('env');
+    const execution = fromEnv.start(machine({ name }), { useFips: false, useDualStack: false });
+    assert.equal((await moto.describe(execution.executionArn)).name, name);
+  });
+});
