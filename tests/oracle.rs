@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 use sfn_host::{ClientOptions, HostConfig, SignedRequest, StartExecutionConfig};
 use support::peers::oracle;
+use support::rng::Rng;
 use support::runtime;
 
 const DEFAULT_CASES: usize = 2_000;
@@ -42,35 +43,6 @@ const REGIONS: &[(&str, &[&str])] = &[
     ("aws-iso-f", &["us-isof-south-1", "us-isof-east-1"]),
     ("aws-eusc", &["eusc-de-east-1"]),
 ];
-
-/// xorshift64*: deterministic, so a failing seed replays.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-
-    fn string(&mut self, pool: &[char], min: usize, max: usize) -> String {
-        let len = min + self.below(max - min + 1);
-        (0..len).map(|_| *self.pick(pool)).collect()
-    }
-}
 
 /// Characters a name may hold: ASCII, accented Latin, Greek, CJK, emoji (outside the
 /// Basic Multilingual Plane), a combining mark, and punctuation the rules allow.

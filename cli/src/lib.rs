@@ -8,6 +8,8 @@
 use std::io::{Read, Write};
 use std::time::SystemTime;
 
+use sfn_start_execution::{Config, Error, Execution, FieldError, Options, SignedRequest};
+
 /// Exit statuses: 0 started (or valid, or printed), 2 invalid arguments, 1 anything else.
 pub const INVALID: u8 = 2;
 pub const FAILED: u8 = 1;
@@ -64,115 +66,68 @@ pub fn parse<A: clap::Parser>() -> Result<A, u8> {
     })
 }
 
-/// The action's arguments, with `--input` read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    pub state_machine_arn: String,
-    pub input: Option<String>,
-    pub name: Option<String>,
-    pub region: Option<String>,
-    pub trace_header: Option<String>,
-}
-
-/// Where to send it; credentials always come from the environment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Client {
-    pub endpoint_url: Option<String>,
-    pub fips: bool,
-    pub dual_stack: bool,
-}
-
-/// A signed request, as `--dry-run` prints it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Signed {
-    pub method: String,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-}
-
-/// A started execution.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Started {
-    pub execution_arn: String,
-    pub start_date_epoch_ms: i64,
-    pub request_id: Option<String>,
-}
-
-/// Why nothing was started: the component's `error` variant.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
-    Invalid(Vec<(String, String)>),
-    MissingCredentials(String),
-    Service {
-        status: u16,
-        code: String,
-        message: String,
-        request_id: Option<String>,
-    },
-    Transport(String),
-    InvalidResponse(String),
-}
-
 /// A failure of the front end itself (loading the component, say), already in words.
 pub type HostError = String;
 
 /// What validates, signs and starts: the plugin under wasmtime, or the core in the command.
+/// Both answer in the core's types; the outer `Result` is the front end's own failure.
 pub trait Backend {
-    fn validate(&mut self, request: &Request) -> Result<Result<(), Failure>, HostError>;
+    fn validate(&mut self, config: &Config) -> Result<Result<(), Vec<FieldError>>, HostError>;
     fn prepare(
         &mut self,
-        request: &Request,
-        client: &Client,
-    ) -> Result<Result<Signed, Failure>, HostError>;
+        config: &Config,
+        options: &Options,
+    ) -> Result<Result<SignedRequest, Error>, HostError>;
     fn start(
         &mut self,
-        request: &Request,
-        client: &Client,
-    ) -> Result<Result<Started, Failure>, HostError>;
+        config: &Config,
+        options: &Options,
+    ) -> Result<Result<Execution, Error>, HostError>;
 }
 
 /// Runs the command: reads the input, makes the backend, does what the flags ask, prints
 /// the outcome and returns the exit status.
 pub fn run<B: Backend>(flags: &Flags, backend: impl FnOnce() -> Result<B, HostError>) -> u8 {
-    let request = match request(flags) {
-        Ok(request) => request,
+    let config = match config(flags) {
+        Ok(config) => config,
         Err(e) => {
             eprintln!("error: {e}");
             return INVALID;
         }
     };
-    let outcome = backend().and_then(|mut backend| act(flags, &request, &mut backend));
+    let outcome = backend().and_then(|mut backend| act(flags, &config, &mut backend));
     outcome.unwrap_or_else(|e| {
         eprintln!("error: {e}");
         FAILED
     })
 }
 
-fn act(flags: &Flags, request: &Request, backend: &mut impl Backend) -> Result<u8, HostError> {
-    let client = Client {
+fn act(flags: &Flags, config: &Config, backend: &mut impl Backend) -> Result<u8, HostError> {
+    // Credentials always come from the environment.
+    let options = Options {
+        credentials: None,
         endpoint_url: flags.endpoint_url.clone(),
-        fips: flags.fips,
-        dual_stack: flags.dual_stack,
+        use_fips: flags.fips,
+        use_dual_stack: flags.dual_stack,
     };
     if flags.validate_only {
-        return Ok(match backend.validate(request)? {
+        return Ok(match backend.validate(config)? {
             Ok(()) => {
                 eprintln!("The arguments are valid.");
                 0
             }
-            Err(failure) => report(request, failure),
+            Err(errors) => report(config, Error::InvalidConfig(errors)),
         });
     }
     if flags.dry_run {
-        return Ok(match backend.prepare(request, &client)? {
+        return Ok(match backend.prepare(config, &options)? {
             Ok(signed) => print_json(&dry_run_json(&signed))?,
-            Err(failure) => report(request, failure),
+            Err(error) => report(config, error),
         });
     }
-    let arn = &request.state_machine_arn;
+    let arn = &config.state_machine_arn;
     eprintln!("Starting execution for state machine {arn}...");
-    Ok(match backend.start(request, &client)? {
+    Ok(match backend.start(config, &options)? {
         Ok(started) => {
             let execution_arn = &started.execution_arn;
             eprintln!("Execution started successfully with ARN {execution_arn}");
@@ -182,12 +137,13 @@ fn act(flags: &Flags, request: &Request, backend: &mut impl Backend) -> Result<u
                 "requestId": started.request_id,
             }))?
         }
-        Err(failure) => report(request, failure),
+        Err(error) => report(config, error),
     })
 }
 
-fn request(flags: &Flags) -> Result<Request, String> {
-    Ok(Request {
+/// The action's arguments, with `--input` read.
+fn config(flags: &Flags) -> Result<Config, String> {
+    Ok(Config {
         state_machine_arn: flags.state_machine_arn.clone(),
         input: flags.input.as_deref().map(read_input).transpose()?,
         name: flags.name.clone(),
@@ -230,35 +186,31 @@ fn io_words(e: &std::io::Error) -> String {
 
 /// Prints a failure the way the Terraform action words it, one field error a line, and
 /// returns the exit status.
-fn report(request: &Request, failure: Failure) -> u8 {
-    let arn = &request.state_machine_arn;
+fn report(config: &Config, error: Error) -> u8 {
+    let arn = &config.state_machine_arn;
     let could_not = format!("error: could not start execution for state machine {arn}");
-    match failure {
-        Failure::Invalid(errors) => {
+    match error {
+        Error::InvalidConfig(errors) => {
             eprintln!("error: invalid arguments:");
-            for (field, message) in errors {
-                eprintln!("  {field}: {message}");
+            for e in errors {
+                eprintln!("  {}: {}", e.field, e.message);
             }
             return INVALID;
         }
-        Failure::MissingCredentials(m) => eprintln!("error: missing credentials: {m}"),
-        Failure::Service {
-            status,
-            code,
-            message,
-            request_id,
-        } => {
-            let request_id = request_id.as_deref().unwrap_or("none");
+        Error::MissingCredentials(m) => eprintln!("error: missing credentials: {m}"),
+        Error::Service(e) => {
+            let request_id = e.request_id.as_deref().unwrap_or("none");
+            let (code, message, status) = (e.code, e.message, e.status);
             eprintln!("{could_not}: {code}: {message} (HTTP {status}, request id {request_id})");
         }
-        Failure::Transport(m) => eprintln!("{could_not}: {m}"),
-        Failure::InvalidResponse(m) => eprintln!("{could_not}: invalid response: {m}"),
+        Error::Transport(m) => eprintln!("{could_not}: {m}"),
+        Error::InvalidResponse(m) => eprintln!("{could_not}: invalid response: {m}"),
     }
     FAILED
 }
 
 /// The signed request with the session token hidden: it is a credential.
-fn dry_run_json(request: &Signed) -> serde_json::Value {
+fn dry_run_json(request: &SignedRequest) -> serde_json::Value {
     let headers: serde_json::Map<String, serde_json::Value> = request
         .headers
         .iter()
@@ -342,7 +294,7 @@ mod tests {
 
     #[test]
     fn the_session_token_is_redacted_and_header_order_kept() {
-        let signed = Signed {
+        let signed = SignedRequest {
             method: "POST".into(),
             url: "https://h/".into(),
             headers: vec![

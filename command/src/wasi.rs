@@ -3,9 +3,9 @@
 
 use std::time::SystemTime;
 
-use sfn_cli::{Backend, Client, Failure, Flags, HostError, Request, Signed, Started};
+use sfn_cli::{Backend, Flags, HostError};
 use sfn_start_execution::transport::{env_lookup, send};
-use sfn_start_execution::{Config, Credentials, Error, Options};
+use sfn_start_execution::{Config, Error, Execution, FieldError, Options, SignedRequest};
 
 /// Start an AWS Step Functions execution (the sfn:action core as a WASI command).
 ///
@@ -51,79 +51,36 @@ impl Core {
 }
 
 impl Backend for Core {
-    fn validate(&mut self, request: &Request) -> Result<Result<(), Failure>, HostError> {
-        let config = config(request);
-        let outcome = sfn_start_execution::validate(&config).map(|_| ());
-        Ok(outcome.map_err(|e| failure(Error::InvalidConfig(e))))
+    fn validate(&mut self, config: &Config) -> Result<Result<(), Vec<FieldError>>, HostError> {
+        Ok(sfn_start_execution::validate(config).map(|_| ()))
     }
 
     fn prepare(
         &mut self,
-        request: &Request,
-        client: &Client,
-    ) -> Result<Result<Signed, Failure>, HostError> {
+        config: &Config,
+        options: &Options,
+    ) -> Result<Result<SignedRequest, Error>, HostError> {
         let env = env_lookup();
-        let outcome =
-            sfn_start_execution::prepare(&config(request), &options(client), &env, self.now());
-        Ok(outcome.map_err(failure).map(|r| Signed {
-            method: r.method,
-            url: r.url,
-            headers: r.headers,
-            body: r.body,
-        }))
+        Ok(sfn_start_execution::prepare(
+            config,
+            options,
+            &env,
+            self.now(),
+        ))
     }
 
     fn start(
         &mut self,
-        request: &Request,
-        client: &Client,
-    ) -> Result<Result<Started, Failure>, HostError> {
+        config: &Config,
+        options: &Options,
+    ) -> Result<Result<Execution, Error>, HostError> {
         let env = env_lookup();
-        let (config, options) = (config(request), options(client));
-        let outcome = sfn_start_execution::start(&config, &options, &env, self.now(), send);
-        Ok(outcome.map_err(failure).map(|e| Started {
-            execution_arn: e.execution_arn,
-            start_date_epoch_ms: e.start_date_epoch_ms,
-            request_id: e.request_id,
-        }))
-    }
-}
-
-fn config(request: &Request) -> Config {
-    Config {
-        state_machine_arn: request.state_machine_arn.clone(),
-        input: request.input.clone(),
-        name: request.name.clone(),
-        region: request.region.clone(),
-        trace_header: request.trace_header.clone(),
-    }
-}
-
-fn options(client: &Client) -> Options {
-    Options {
-        credentials: None::<Credentials>,
-        endpoint_url: client.endpoint_url.clone(),
-        use_fips: client.fips,
-        use_dual_stack: client.dual_stack,
-    }
-}
-
-fn failure(error: Error) -> Failure {
-    match error {
-        Error::InvalidConfig(errors) => Failure::Invalid(
-            errors
-                .into_iter()
-                .map(|e| (e.field.to_string(), e.message))
-                .collect(),
-        ),
-        Error::MissingCredentials(m) => Failure::MissingCredentials(m),
-        Error::Service(e) => Failure::Service {
-            status: e.status,
-            code: e.code,
-            message: e.message,
-            request_id: e.request_id,
-        },
-        Error::Transport(m) => Failure::Transport(m),
-        Error::InvalidResponse(m) => Failure::InvalidResponse(m),
+        Ok(sfn_start_execution::start(
+            config,
+            options,
+            &env,
+            self.now(),
+            send,
+        ))
     }
 }

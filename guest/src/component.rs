@@ -79,7 +79,7 @@ impl From<wit::ClientOptions> for Options {
 impl From<FieldError> for wit::FieldError {
     fn from(e: FieldError) -> Self {
         Self {
-            field: e.field.into(),
+            field: e.field,
             message: e.message,
         }
     }

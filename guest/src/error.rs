@@ -5,14 +5,14 @@ use std::fmt;
 /// One broken rule, named by the Terraform argument (or client option) at fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
-    pub field: &'static str,
+    pub field: String,
     pub message: String,
 }
 
 impl FieldError {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
         Self {
-            field,
+            field: field.to_string(),
             message: message.into(),
         }
     }

@@ -97,6 +97,11 @@ pub fn start(
     outcome.map_err(|e| e.redact(&credentials.secrets()))
 }
 
+/// The tests' deterministic generator, one copy for the crate and the harness.
+#[cfg(test)]
+#[path = "../../tests/support/rng.rs"]
+mod rng;
+
 #[cfg(test)]
 mod robustness {
     //! Hostile input through the whole core: every call returns, none panics.
@@ -104,75 +109,61 @@ mod robustness {
     use super::*;
     use std::time::{Duration, UNIX_EPOCH};
 
-    /// xorshift64*: deterministic, so a failure replays.
-    struct Rng(u64);
+    use crate::rng::Rng;
 
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
+    /// Pieces that sit on the rules' edges, glued at random.
+    fn text(rng: &mut Rng) -> String {
+        const PIECES: &[&str] = &[
+            "arn",
+            ":",
+            "aws",
+            "aws-cn",
+            "states",
+            "us-east-1",
+            "cn-north-1",
+            "123456789012",
+            "stateMachine",
+            "m",
+            "/",
+            "1",
+            "PROD",
+            "{",
+            "}",
+            "[",
+            "]",
+            "\"",
+            "\\",
+            "\\u",
+            "d800",
+            " ",
+            "\u{a0}",
+            "\n",
+            "\r",
+            "\u{0}",
+            "\u{7f}",
+            "\u{fffe}",
+            "\u{10ffff}",
+            "é",
+            "😀",
+            "-",
+            ".",
+            "@",
+            "http://",
+            "https://",
+            "<Code>",
+            "</Code>",
+            "<title>",
+            "1e999",
+            "-0",
+            "",
+        ];
+        (0..rng.below(12))
+            .map(|_| PIECES[rng.below(PIECES.len())])
+            .collect()
+    }
 
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-
-        /// Pieces that sit on the rules' edges, glued at random.
-        fn text(&mut self) -> String {
-            const PIECES: &[&str] = &[
-                "arn",
-                ":",
-                "aws",
-                "aws-cn",
-                "states",
-                "us-east-1",
-                "cn-north-1",
-                "123456789012",
-                "stateMachine",
-                "m",
-                "/",
-                "1",
-                "PROD",
-                "{",
-                "}",
-                "[",
-                "]",
-                "\"",
-                "\\",
-                "\\u",
-                "d800",
-                " ",
-                "\u{a0}",
-                "\n",
-                "\r",
-                "\u{0}",
-                "\u{7f}",
-                "\u{fffe}",
-                "\u{10ffff}",
-                "é",
-                "😀",
-                "-",
-                ".",
-                "@",
-                "http://",
-                "https://",
-                "<Code>",
-                "</Code>",
-                "<title>",
-                "1e999",
-                "-0",
-                "",
-            ];
-            (0..self.below(12))
-                .map(|_| PIECES[self.below(PIECES.len())])
-                .collect()
-        }
-
-        fn maybe(&mut self) -> Option<String> {
-            (self.below(3) > 0).then(|| self.text())
-        }
+    fn maybe(rng: &mut Rng) -> Option<String> {
+        (rng.below(3) > 0).then(|| text(rng))
     }
 
     #[test]
@@ -188,33 +179,33 @@ mod robustness {
                 state_machine_arn: if valid {
                     "arn:aws:states:us-east-1:123456789012:stateMachine:m".into()
                 } else {
-                    rng.text()
+                    text(&mut rng)
                 },
-                input: if valid { None } else { rng.maybe() },
-                name: if valid { None } else { rng.maybe() },
-                region: if valid { None } else { rng.maybe() },
-                trace_header: if valid { None } else { rng.maybe() },
+                input: if valid { None } else { maybe(&mut rng) },
+                name: if valid { None } else { maybe(&mut rng) },
+                region: if valid { None } else { maybe(&mut rng) },
+                trace_header: if valid { None } else { maybe(&mut rng) },
             };
             let options = Options {
                 credentials: (valid || rng.below(2) == 0).then(|| Credentials {
-                    access_key_id: if valid { "AKID".into() } else { rng.text() },
-                    secret_access_key: format!("s{}", rng.text()),
-                    session_token: if valid { None } else { rng.maybe() },
+                    access_key_id: if valid { "AKID".into() } else { text(&mut rng) },
+                    secret_access_key: format!("s{}", text(&mut rng)),
+                    session_token: if valid { None } else { maybe(&mut rng) },
                 }),
-                endpoint_url: if valid { None } else { rng.maybe() },
+                endpoint_url: if valid { None } else { maybe(&mut rng) },
                 use_fips: !valid && rng.below(2) == 0,
                 use_dual_stack: !valid && rng.below(2) == 0,
             };
-            let env_value = rng.text();
+            let env_value = text(&mut rng);
             let env =
                 |name: &str| (!valid && name.len().is_multiple_of(2)).then(|| env_value.clone());
             let status = [200, 204, 400, 403, 429, 500, 503, 0, 999][rng.below(9)];
-            let body = rng.text();
+            let body = text(&mut rng);
             let _ = start(&config, &options, &env, now, |_| {
                 sent += 1;
                 Ok(Response {
                     status,
-                    headers: vec![("x-amzn-errortype".into(), rng.text())],
+                    headers: vec![("x-amzn-errortype".into(), text(&mut rng))],
                     body: body.into_bytes(),
                 })
             });

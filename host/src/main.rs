@@ -7,8 +7,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use sfn_cli::{Backend, Client, Failure, Flags, HostError, Request, Signed, Started};
-use sfn_host::{ClientOptions, Error, HostConfig, Runtime, StartExecutionConfig};
+use sfn_cli::{Backend, Flags, HostError};
+use sfn_host::{HostConfig, Runtime, StartExecutionConfig};
+use sfn_start_execution::{Config, Error, Execution, FieldError, Options, SignedRequest};
 
 /// Start an AWS Step Functions execution through the sfn:action WebAssembly component.
 ///
@@ -59,88 +60,35 @@ impl Wasmtime {
         })
     }
 
-    fn call<T>(
-        &self,
-        call: impl Future<Output = anyhow::Result<Result<T, Error>>>,
-    ) -> Result<Result<T, Failure>, HostError> {
-        match self.tokio.block_on(call) {
-            Ok(outcome) => Ok(outcome.map_err(failure)),
-            Err(e) => Err(format!("{e:#}")),
-        }
+    fn call<T>(&self, call: impl Future<Output = anyhow::Result<T>>) -> Result<T, HostError> {
+        self.tokio.block_on(call).map_err(|e| format!("{e:#}"))
     }
 }
 
 impl Backend for Wasmtime {
-    fn validate(&mut self, request: &Request) -> Result<Result<(), Failure>, HostError> {
-        let config = config(request);
-        self.call(async {
-            let outcome = self.runtime.validate(&config).await?;
-            Ok(outcome.map_err(Error::InvalidConfig))
-        })
+    fn validate(&mut self, config: &Config) -> Result<Result<(), Vec<FieldError>>, HostError> {
+        let config = StartExecutionConfig::from(config);
+        let outcome = self.call(self.runtime.validate(&config))?;
+        Ok(outcome.map_err(|errors| errors.into_iter().map(Into::into).collect()))
     }
 
     fn prepare(
         &mut self,
-        request: &Request,
-        client: &Client,
-    ) -> Result<Result<Signed, Failure>, HostError> {
-        let (config, options) = (config(request), options(client));
+        config: &Config,
+        options: &Options,
+    ) -> Result<Result<SignedRequest, Error>, HostError> {
+        let (config, options) = (config.into(), options.into());
         let outcome = self.call(self.runtime.prepare(&config, &options))?;
-        Ok(outcome.map(|r| Signed {
-            method: r.method,
-            url: r.url,
-            headers: r.headers,
-            body: r.body,
-        }))
+        Ok(outcome.map(Into::into).map_err(Into::into))
     }
 
     fn start(
         &mut self,
-        request: &Request,
-        client: &Client,
-    ) -> Result<Result<Started, Failure>, HostError> {
-        let (config, options) = (config(request), options(client));
+        config: &Config,
+        options: &Options,
+    ) -> Result<Result<Execution, Error>, HostError> {
+        let (config, options) = (config.into(), options.into());
         let outcome = self.call(self.runtime.start(&config, &options))?;
-        Ok(outcome.map(|e| Started {
-            execution_arn: e.execution_arn,
-            start_date_epoch_ms: e.start_date_epoch_ms,
-            request_id: e.request_id,
-        }))
-    }
-}
-
-fn config(request: &Request) -> StartExecutionConfig {
-    StartExecutionConfig {
-        state_machine_arn: request.state_machine_arn.clone(),
-        input: request.input.clone(),
-        name: request.name.clone(),
-        region: request.region.clone(),
-        trace_header: request.trace_header.clone(),
-    }
-}
-
-fn options(client: &Client) -> ClientOptions {
-    ClientOptions {
-        credentials: None,
-        endpoint_url: client.endpoint_url.clone(),
-        use_fips: client.fips,
-        use_dual_stack: client.dual_stack,
-    }
-}
-
-fn failure(error: Error) -> Failure {
-    match error {
-        Error::InvalidConfig(errors) => {
-            Failure::Invalid(errors.into_iter().map(|e| (e.field, e.message)).collect())
-        }
-        Error::MissingCredentials(m) => Failure::MissingCredentials(m),
-        Error::Service(e) => Failure::Service {
-            status: e.status,
-            code: e.code,
-            message: e.message,
-            request_id: e.request_id,
-        },
-        Error::Transport(m) => Failure::Transport(m),
-        Error::InvalidResponse(m) => Failure::InvalidResponse(m),
+        Ok(outcome.map(Into::into).map_err(Into::into))
     }
 }

@@ -107,3 +107,83 @@ pub struct SignedRequest {
     pub headers: Vec<(String, String)>,
     pub body: String,
 }
+
+// The same values in the guest core's types, which `sfn-cli` (and any embedder using the
+// core directly) speaks.
+use sfn_start_execution as guest;
+
+impl From<&guest::Config> for StartExecutionConfig {
+    fn from(c: &guest::Config) -> Self {
+        Self {
+            state_machine_arn: c.state_machine_arn.clone(),
+            input: c.input.clone(),
+            name: c.name.clone(),
+            region: c.region.clone(),
+            trace_header: c.trace_header.clone(),
+        }
+    }
+}
+
+impl From<&guest::Options> for ClientOptions {
+    fn from(o: &guest::Options) -> Self {
+        Self {
+            credentials: o.credentials.as_ref().map(|c| Credentials {
+                access_key_id: c.access_key_id.clone(),
+                secret_access_key: c.secret_access_key.clone(),
+                session_token: c.session_token.clone(),
+            }),
+            endpoint_url: o.endpoint_url.clone(),
+            use_fips: o.use_fips,
+            use_dual_stack: o.use_dual_stack,
+        }
+    }
+}
+
+impl From<FieldError> for guest::FieldError {
+    fn from(e: FieldError) -> Self {
+        Self {
+            field: e.field,
+            message: e.message,
+        }
+    }
+}
+
+impl From<Error> for guest::Error {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::InvalidConfig(errors) => {
+                Self::InvalidConfig(errors.into_iter().map(Into::into).collect())
+            }
+            Error::MissingCredentials(m) => Self::MissingCredentials(m),
+            Error::Service(e) => Self::Service(guest::ServiceError {
+                status: e.status,
+                code: e.code,
+                message: e.message,
+                request_id: e.request_id,
+            }),
+            Error::Transport(m) => Self::Transport(m),
+            Error::InvalidResponse(m) => Self::InvalidResponse(m),
+        }
+    }
+}
+
+impl From<Execution> for guest::Execution {
+    fn from(e: Execution) -> Self {
+        Self {
+            execution_arn: e.execution_arn,
+            start_date_epoch_ms: e.start_date_epoch_ms,
+            request_id: e.request_id,
+        }
+    }
+}
+
+impl From<SignedRequest> for guest::SignedRequest {
+    fn from(r: SignedRequest) -> Self {
+        Self {
+            method: r.method,
+            url: r.url,
+            headers: r.headers,
+            body: r.body,
+        }
+    }
+}

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod peers;
+pub mod rng;
 pub mod sigv4;
 pub mod standin;
 
