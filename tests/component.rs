@@ -83,7 +83,10 @@ fn the_command_component_exports_only_wasi_cli_run() {
             "{needed} in {imports:?}"
         );
     }
-    assert!(imports.iter().all(|i| i.starts_with("wasi:")), "{imports:?}");
+    assert!(
+        imports.iter().all(|i| i.starts_with("wasi:")),
+        "{imports:?}"
+    );
 }
 
 #[tokio::test]
