@@ -334,23 +334,29 @@ fn a_service_error_exits_1_with_code_message_and_request_id() {
 #[test]
 fn an_unreachable_endpoint_is_named_and_exits_1() {
     // The CLI allows its own --endpoint-url; the refusal of other hosts is proven through
-    // the library in service.rs.
-    let output = sfn_start(
-        &[
-            "--state-machine-arn",
-            "arn:aws:states:us-east-1:123456789012:stateMachine:m",
-            "--endpoint-url",
-            "http://127.0.0.1:9",
-        ],
-        &CREDENTIALS,
-        None,
-    );
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        text(&output.stderr).ends_with("error: could not start execution for state machine arn:aws:states:us-east-1:123456789012:stateMachine:m: request to http://127.0.0.1:9/ failed: connection refused\n"),
-        "{}",
-        text(&output.stderr)
-    );
+    // the library in service.rs. A body larger than one 4 KiB write is still being written
+    // when the connection is refused: the refusal, not the closed body stream, is the cause.
+    let large = format!("[{}1]", " ".repeat(20_000));
+    for input in ["{}", large.as_str()] {
+        let output = sfn_start(
+            &[
+                "--state-machine-arn",
+                "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+                "--endpoint-url",
+                "http://127.0.0.1:9",
+                "--input",
+                input,
+            ],
+            &CREDENTIALS,
+            None,
+        );
+        assert_eq!(output.status.code(), Some(1));
+        assert!(
+            text(&output.stderr).ends_with("error: could not start execution for state machine arn:aws:states:us-east-1:123456789012:stateMachine:m: request to http://127.0.0.1:9/ failed: connection refused\n"),
+            "{}",
+            text(&output.stderr)
+        );
+    }
 }
 
 #[test]

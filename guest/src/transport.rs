@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{
-    ErrorCode, Fields, IncomingBody, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
+    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse, Method,
+    OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
 };
 use wasip2::io::streams::StreamError;
 
@@ -33,14 +34,13 @@ pub fn send(request: &SignedRequest) -> Result<Response, String> {
         .map_err(|()| failed("the request body was already taken".into()))?;
     let future = outgoing_handler::handle(outgoing, Some(request_options()))
         .map_err(|e| failed(describe(&e)))?;
-    write_body(body, request.body.as_bytes()).map_err(&failed)?;
-    let response = loop {
-        match future.get() {
-            Some(Ok(Ok(response))) => break response,
-            Some(Ok(Err(e))) => return Err(failed(describe(&e))),
-            Some(Err(())) => return Err(failed("the response was already taken".into())),
-            None => future.subscribe().block(),
-        }
+    let written = write_body(body, request.body.as_bytes());
+    // A request that fails early (connection refused) also closes the body stream under
+    // the writer, so which error shows first is a race. The response's error names the
+    // cause; it wins over the write's.
+    let response = match (wait_for(&future), written) {
+        (Err(e), _) | (Ok(_), Err(e)) => return Err(failed(e)),
+        (Ok(response), Ok(())) => response,
     };
     let status = response.status();
     let headers = response
@@ -58,6 +58,17 @@ pub fn send(request: &SignedRequest) -> Result<Response, String> {
         headers,
         body,
     })
+}
+
+fn wait_for(future: &FutureIncomingResponse) -> Result<IncomingResponse, String> {
+    loop {
+        match future.get() {
+            Some(Ok(Ok(response))) => return Ok(response),
+            Some(Ok(Err(e))) => return Err(describe(&e)),
+            Some(Err(())) => return Err("the response was already taken".into()),
+            None => future.subscribe().block(),
+        }
+    }
 }
 
 /// `scheme://authority/` as produced by the endpoint module.
