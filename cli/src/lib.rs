@@ -234,14 +234,11 @@ fn dry_run_json(request: &SignedRequest) -> serde_json::Value {
 /// Pretty JSON and a newline on standard output; exit status 0.
 fn print_json(value: &serde_json::Value) -> Result<u8, HostError> {
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)
-        .map_err(|e| e.to_string())
-        .and_then(|()| {
-            writeln!(out)
-                .and_then(|()| out.flush())
-                .map_err(|e| e.to_string())
-        })
-        .map_err(|e| format!("writing standard output: {e}"))?;
+    let written = serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(out))
+        .and_then(|()| out.flush());
+    written.map_err(|e| format!("writing standard output: {e}"))?;
     Ok(0)
 }
 

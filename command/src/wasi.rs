@@ -35,6 +35,8 @@ pub fn main() {
 /// status but 0: 2 for invalid arguments must stay 2.
 fn exit(status: u8) -> ! {
     if status != 0 {
+        // Nothing runs after this call, not even std's flush of its stdout buffer.
+        let _ = std::io::Write::flush(&mut std::io::stdout());
         wasip2::cli::exit::exit_with_code(status);
     }
     std::process::exit(0)

@@ -38,11 +38,10 @@ serializer = botocore.serialize.create_serializer(service.metadata["protocol"])
 # A botocore client itself refuses some combinations the rule set allows (FIPS with
 # dual-stack in aws-iso-f): its older endpoints.json data, used for the signing region, has
 # no such variant there. The rule set is the authority, so it is asked directly.
+loader = session.get_component("data_loader")
 endpoints = botocore.endpoint_provider.EndpointProvider(
-    session.get_component("data_loader").load_service_model(
-        "stepfunctions", "endpoint-rule-set-1"
-    ),
-    session.get_component("data_loader").load_data("partitions"),
+    loader.load_service_model("stepfunctions", "endpoint-rule-set-1"),
+    loader.load_data("partitions"),
 )
 
 

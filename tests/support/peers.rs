@@ -8,7 +8,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
@@ -160,8 +160,13 @@ pub fn unique(prefix: &str) -> String {
 }
 
 /// The `wasmtime` CLI (48.x): `SFN_WASMTIME`, else the one on `PATH`, as an absolute path
-/// (tests clear the environment of what they run).
-pub fn wasmtime() -> PathBuf {
+/// (tests clear the environment of what they run). Looked up and checked once.
+pub fn wasmtime() -> &'static Path {
+    static FOUND: OnceLock<PathBuf> = OnceLock::new();
+    FOUND.get_or_init(find_wasmtime)
+}
+
+fn find_wasmtime() -> PathBuf {
     let program = std::env::var_os("SFN_WASMTIME")
         .map(PathBuf::from)
         .or_else(|| {
