@@ -88,7 +88,6 @@ impl Drop for Peer {
 pub struct Moto {
     peer: Peer,
     pub endpoint: String,
-    pub region: String,
     pub state_machine_arn: String,
     pub access_key_id: String,
     pub secret_access_key: String,
@@ -109,7 +108,6 @@ pub fn moto() -> &'static Moto {
         let session = &info["session"];
         Moto {
             endpoint: text(&info["endpoint"]),
-            region: text(&info["region"]),
             state_machine_arn: text(&info["stateMachineArn"]),
             access_key_id: text(&info["accessKeyId"]),
             secret_access_key: text(&info["secretAccessKey"]),
