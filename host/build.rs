@@ -1,82 +1,115 @@
-//! Builds the guest components for `wasm32-wasip2` and hands them to the library and the
-//! tests, so that one `cargo build`/`cargo test` builds everything.
+//! Builds both guest components for `wasm32-wasip2` in one nested cargo invocation and
+//! hands them to the library and the tests as named constants (`components.rs` in
+//! `OUT_DIR`), so that one `cargo build`/`cargo test` builds everything. The pattern of
+//! wasmtime's `crates/test-programs/artifacts/build.rs`.
 //!
-//! The nested cargo gets a target directory of its own: sharing the outer one deadlocks on
-//! its lock. The same pattern as wasmtime's `test-programs/artifacts`.
+//! - The nested cargo has a target directory of its own: sharing the outer one deadlocks on
+//!   its lock.
+//! - Both components build together: no guest crate changes its exports by feature, so
+//!   cargo's feature unification cannot give one the other's exports, and each artifact has
+//!   its own file name.
+//! - Cargo reruns this script when a file listed in the artifacts' dep-info changes (every
+//!   source file of every guest crate), or a manifest, the lock file or the WIT.
 
 use std::env;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The command (run by `wasmtime run`; the tests find it through `SFN_COMMAND_WASM`) and the
-/// plugin (embedded in the host). Built one after the other, not together: together, cargo
-/// would unify the guest's features and give the command the plugin's exports. The plugin
-/// comes last because the command's build also writes the guest's cdylib, without exports,
-/// to the same path.
-const BUILDS: [(&str, &str); 2] = [
-    ("sfn-start-command", "sfn-start.wasm"),
-    ("sfn-start-execution", "sfn_start_execution.wasm"),
-];
+/// One component: its package, the file cargo writes, and the constant naming its path.
+struct Artifact {
+    package: &'static str,
+    file: &'static str,
+    constant: &'static str,
+    doc: &'static str,
+}
+
+const PLUGIN: Artifact = Artifact {
+    package: "sfn-start-execution",
+    file: "sfn_start_execution.wasm",
+    constant: "PLUGIN_WASM",
+    doc: "The plugin component (`sfn:action` exports), built from `guest/plugin`.",
+};
+
+const COMMAND: Artifact = Artifact {
+    package: "sfn-start-command",
+    file: "sfn-start-wasi.wasm",
+    constant: "COMMAND_WASM",
+    doc: "The command component (`wasi:cli/run`, for `wasmtime run`), built from `guest/command`.",
+};
+
+const PROFILE: &str = "guest";
+const TARGET: &str = "wasm32-wasip2";
 
 fn main() {
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let root = manifest
-        .parent()
-        .expect("host/ sits in the workspace")
-        .to_path_buf();
-    for path in [
-        "guest/src",
-        "guest/Cargo.toml",
-        "cli/src",
-        "cli/Cargo.toml",
-        "command/src",
-        "command/Cargo.toml",
-        "wit",
-        "Cargo.lock",
-        "Cargo.toml",
-    ] {
+    let root = manifest.parent().expect("host/ sits in the workspace");
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
+    let built = root.join("target").join("guest").join(TARGET).join(PROFILE);
+
+    build(root, &[PLUGIN.package, COMMAND.package]);
+
+    let mut constants = String::new();
+    for artifact in [&PLUGIN, &COMMAND] {
+        let copy = out.join(artifact.file);
+        std::fs::copy(built.join(artifact.file), &copy).expect("copying a built component");
+        let (constant, doc) = (artifact.constant, artifact.doc);
+        writeln!(
+            constants,
+            "/// {doc}\npub const {constant}: &str = {copy:?};"
+        )
+        .unwrap();
+        rerun_for_dep_info(&built.join(artifact.file).with_extension("d"));
+    }
+    let plugin = out.join(PLUGIN.file);
+    writeln!(
+        constants,
+        "/// The plugin component's bytes: what the library runs unless told otherwise.\n\
+         pub static COMPONENT: &[u8] = include_bytes!({plugin:?});"
+    )
+    .unwrap();
+    std::fs::write(out.join("components.rs"), constants).expect("writing components.rs");
+
+    for path in ["wit", "Cargo.lock", "Cargo.toml"] {
         println!("cargo:rerun-if-changed={}", root.join(path).display());
     }
-    let target_dir = root.join("target").join("guest");
-    let out = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
-    for (package, artifact) in BUILDS {
-        build(&root, &target_dir, package);
-        let built = target_dir
-            .join("wasm32-wasip2")
-            .join("guest")
-            .join(artifact);
-        std::fs::copy(&built, out.join(artifact)).expect("copying a built component");
+    for krate in ["core", "plugin", "command", "cli"] {
+        let manifest = root.join("guest").join(krate).join("Cargo.toml");
+        println!("cargo:rerun-if-changed={}", manifest.display());
     }
-    println!(
-        "cargo:rustc-env=SFN_COMMAND_WASM={}",
-        out.join(BUILDS[0].1).display()
-    );
 }
 
-fn build(root: &Path, target_dir: &Path, package: &str) {
+fn build(root: &Path, packages: &[&str]) {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    command
         .current_dir(root)
-        .args([
-            "build",
-            "--package",
-            package,
-            "--target",
-            "wasm32-wasip2",
-            "--profile",
-            "guest",
-        ])
-        .env("CARGO_TARGET_DIR", target_dir)
+        .args(["build", "--target", TARGET, "--profile", PROFILE])
+        .env("CARGO_TARGET_DIR", root.join("target").join("guest"))
         // These describe the outer (native) build and must not leak into the wasm one;
         // clippy's wrapper would also turn the guest build into a lint run.
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("RUSTFLAGS")
         .env_remove("RUSTC_WORKSPACE_WRAPPER")
-        .env_remove("RUSTC_WRAPPER")
-        .status()
-        .expect("running cargo for the guest");
+        .env_remove("RUSTC_WRAPPER");
+    for package in packages {
+        command.args(["--package", package]);
+    }
+    let status = command.status().expect("running cargo for the guest");
     assert!(
         status.success(),
-        "building {package} failed; is the target installed? (rustup target add wasm32-wasip2)"
+        "building {packages:?} failed; is the target installed? (rustup target add {TARGET})"
     );
+}
+
+/// Every file a dep-info file (`target: dep dep ...`, spaces escaped as `\ `) lists.
+fn rerun_for_dep_info(path: &Path) {
+    let text = std::fs::read_to_string(path).expect("cargo writes dep-info beside an artifact");
+    let Some((_, deps)) = text.lines().next().and_then(|line| line.split_once(": ")) else {
+        return;
+    };
+    let deps = deps.replace("\\ ", "\u{0}");
+    for dep in deps.split_whitespace() {
+        println!("cargo:rerun-if-changed={}", dep.replace('\u{0}', " "));
+    }
 }

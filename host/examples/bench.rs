@@ -9,7 +9,9 @@ use sfn_host::{ClientOptions, HostConfig, Runtime, StartExecutionConfig};
 
 const CALLS: u32 = 200;
 
-fn main() -> anyhow::Result<()> {
+type Outcome = Result<(), Box<dyn std::error::Error>>;
+
+fn main() -> Outcome {
     let host = HostConfig {
         env: vec![
             ("AWS_ACCESS_KEY_ID".into(), "AKIDEXAMPLE".into()),
@@ -44,7 +46,7 @@ fn main() -> anyhow::Result<()> {
         runtime
             .prepare(&config, &options)
             .await?
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            .map_err(|e| format!("{e:?}"))?;
         println!(
             "first instantiate + prepare: {:.3} ms",
             ms(started.elapsed())
@@ -54,7 +56,7 @@ fn main() -> anyhow::Result<()> {
             runtime
                 .prepare(&config, &options)
                 .await?
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                .map_err(|e| format!("{e:?}"))?;
         }
         println!(
             "warm instantiate + prepare: {:.3} ms per call ({CALLS} calls)",
@@ -65,7 +67,7 @@ fn main() -> anyhow::Result<()> {
             runtime
                 .validate(&config)
                 .await?
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                .map_err(|e| format!("{e:?}"))?;
         }
         println!(
             "warm instantiate + validate: {:.3} ms per call ({CALLS} calls)",
@@ -79,12 +81,12 @@ fn main() -> anyhow::Result<()> {
         runtime
             .prepare(&big, &options)
             .await?
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            .map_err(|e| format!("{e:?}"))?;
         println!(
             "instantiate + prepare with a 262,144-byte input: {:.3} ms",
             ms(started.elapsed())
         );
-        anyhow::Ok(())
+        Outcome::Ok(())
     })
 }
 

@@ -1,10 +1,11 @@
 //! Runs the `sfn:action` StartExecution component under wasmtime.
 //!
 //! Engine, linker and pre-instantiation are done once in [`Runtime::new`]; every call gets a
-//! fresh store with its own memory limit, deadline, environment and outbound policy.
+//! fresh store with its own memory limit, deadline, environment and outbound policy. The
+//! WIT's types are `sfn_core`'s, re-exported here: nothing is converted at the boundary.
 //!
 //! ```no_run
-//! # async fn run() -> anyhow::Result<()> {
+//! # async fn run() -> Result<(), sfn_host::HostError> {
 //! use sfn_host::{ClientOptions, HostConfig, Runtime, StartExecutionConfig};
 //! let runtime = Runtime::new(HostConfig::from_process_env())?;
 //! let config = StartExecutionConfig {
@@ -20,29 +21,28 @@
 //! # Ok(()) }
 //! ```
 
+mod error;
 pub mod policy;
 mod runtime;
-pub mod types;
 
+pub use error::HostError;
 pub use policy::Policy;
 pub use runtime::{HostConfig, Runtime};
+pub use sfn_core::types::{
+    ClientOptions, Credentials, Error, Execution, FieldError, ServiceError, SignedRequest,
+    StartExecutionConfig,
+};
 
 mod bindings {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "plugin",
         exports: { default: async },
-        with: { "sfn:action/types": crate::types },
+        with: { "sfn:action/types": sfn_core::types },
     });
 }
 
-pub use types::{
-    ClientOptions, Credentials, Error, Execution, FieldError, ServiceError, SignedRequest,
-    StartExecutionConfig,
-};
-
-/// The component built from `guest/` by the build script.
-pub static COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sfn_start_execution.wasm"));
+include!(concat!(env!("OUT_DIR"), "/components.rs"));
 
 /// The only variables of the host's environment the component is given.
 pub const FORWARDED_VARIABLES: [&str; 5] = [

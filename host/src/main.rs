@@ -8,8 +8,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use sfn_cli::{Backend, Flags, HostError};
-use sfn_host::{HostConfig, Runtime, StartExecutionConfig};
-use sfn_start_execution::{Config, Error, Execution, FieldError, Options, SignedRequest};
+use sfn_host::{
+    ClientOptions, Error, Execution, FieldError, HostConfig, Runtime, SignedRequest,
+    StartExecutionConfig,
+};
 
 /// Start an AWS Step Functions execution through the sfn:action WebAssembly component.
 ///
@@ -55,40 +57,40 @@ impl Wasmtime {
             .build()
             .map_err(|e| format!("starting the async runtime: {e}"))?;
         Ok(Self {
-            runtime: runtime.map_err(|e| format!("{e:#}"))?,
+            runtime: runtime.map_err(|e| e.to_string())?,
             tokio,
         })
     }
 
-    fn call<T>(&self, call: impl Future<Output = anyhow::Result<T>>) -> Result<T, HostError> {
-        self.tokio.block_on(call).map_err(|e| format!("{e:#}"))
+    fn call<T>(
+        &self,
+        call: impl Future<Output = Result<T, sfn_host::HostError>>,
+    ) -> Result<T, HostError> {
+        self.tokio.block_on(call).map_err(|e| e.to_string())
     }
 }
 
 impl Backend for Wasmtime {
-    fn validate(&mut self, config: &Config) -> Result<Result<(), Vec<FieldError>>, HostError> {
-        let config = StartExecutionConfig::from(config);
-        let outcome = self.call(self.runtime.validate(&config))?;
-        Ok(outcome.map_err(|errors| errors.into_iter().map(Into::into).collect()))
+    fn validate(
+        &mut self,
+        config: &StartExecutionConfig,
+    ) -> Result<Result<(), Vec<FieldError>>, HostError> {
+        self.call(self.runtime.validate(config))
     }
 
     fn prepare(
         &mut self,
-        config: &Config,
-        options: &Options,
+        config: &StartExecutionConfig,
+        options: &ClientOptions,
     ) -> Result<Result<SignedRequest, Error>, HostError> {
-        let (config, options) = (config.into(), options.into());
-        let outcome = self.call(self.runtime.prepare(&config, &options))?;
-        Ok(outcome.map(Into::into).map_err(Into::into))
+        self.call(self.runtime.prepare(config, options))
     }
 
     fn start(
         &mut self,
-        config: &Config,
-        options: &Options,
+        config: &StartExecutionConfig,
+        options: &ClientOptions,
     ) -> Result<Result<Execution, Error>, HostError> {
-        let (config, options) = (config.into(), options.into());
-        let outcome = self.call(self.runtime.start(&config, &options))?;
-        Ok(outcome.map(Into::into).map_err(Into::into))
+        self.call(self.runtime.start(config, options))
     }
 }

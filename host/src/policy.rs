@@ -3,30 +3,29 @@
 //! configured with, in the spirit of Spin's `allowed_outbound_hosts`.
 
 use http::Uri;
-use sfn_start_execution::endpoint;
-use sfn_start_execution::partition;
+use sfn_core::endpoint::{self, Origin};
 
 /// What the component may reach.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Policy {
-    /// `(scheme, host, port)` of the configured custom endpoint.
-    custom: Option<(String, String, u16)>,
+    /// The origin of the configured custom endpoint.
+    custom: Option<Origin>,
 }
 
 impl Policy {
-    /// A policy that also allows `custom_endpoint` (an `http(s)://host[:port]` URL).
+    /// A policy that also allows `custom_endpoint`: a URL that the core accepts as a custom
+    /// endpoint (the same parser decides for both).
     pub fn new(custom_endpoint: Option<&str>) -> Result<Self, String> {
         let custom = match custom_endpoint {
             None => None,
             Some(url) => {
-                let uri: Uri = url
-                    .parse()
-                    .map_err(|e| format!("custom endpoint '{url}' is not a URL: {e}"))?;
-                Some(origin(&uri).ok_or_else(|| {
-                    format!(
-                        "custom endpoint '{url}' must be an http:// or https:// URL with a host"
-                    )
-                })?)
+                let endpoint = endpoint::parse_custom(url)
+                    .map_err(|problem| format!("custom endpoint {problem}"))?;
+                Some(
+                    endpoint
+                        .origin()
+                        .ok_or_else(|| format!("custom endpoint '{url}' has no origin"))?,
+                )
             }
         };
         Ok(Self { custom })
@@ -34,52 +33,22 @@ impl Policy {
 
     /// `Ok` if the request may go out; otherwise the reason, naming the host.
     pub fn check(&self, uri: &Uri) -> Result<(), String> {
-        let Some((scheme, host, port)) = origin(uri) else {
+        let Some(origin) = Origin::of(uri) else {
             return Err(format!(
                 "outbound request to '{uri}' refused: no scheme or host"
             ));
         };
-        let allowed = self.custom.as_ref() == Some(&(scheme.clone(), host.clone(), port))
-            || (scheme == "https" && port == 443 && is_step_functions_host(&host));
-        if allowed {
+        let standard = origin.scheme == "https"
+            && origin.port == 443
+            && endpoint::is_standard_host(&origin.host);
+        if standard || self.custom.as_ref() == Some(&origin) {
             Ok(())
         } else {
             Err(format!(
-                "outbound request to {scheme}://{host}:{port} refused: only the Step Functions endpoints and the configured endpoint are allowed"
+                "outbound request to {origin} refused: only the Step Functions endpoints and the configured endpoint are allowed"
             ))
         }
     }
-}
-
-/// Scheme, lower-cased host and port (defaulted by scheme) of an absolute URL.
-fn origin(uri: &Uri) -> Option<(String, String, u16)> {
-    let scheme = uri.scheme_str()?.to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "https" => 443,
-        "http" => 80,
-        _ => return None,
-    };
-    let authority = uri.authority()?;
-    let host = authority.host().to_ascii_lowercase();
-    Some((scheme, host, authority.port_u16().unwrap_or(default_port)))
-}
-
-/// Whether `host` is what the endpoint rules give for some region of a known partition,
-/// with or without FIPS and dual-stack: the same rules the component uses.
-pub fn is_step_functions_host(host: &str) -> bool {
-    let Some(rest) = host
-        .strip_prefix("states.")
-        .or_else(|| host.strip_prefix("states-fips."))
-    else {
-        return false;
-    };
-    let region = rest.split('.').next().unwrap_or_default();
-    let Some(partition) = partition::of_region(region) else {
-        return false;
-    };
-    [(false, false), (true, false), (false, true), (true, true)]
-        .into_iter()
-        .any(|(fips, dual)| endpoint::standard(partition, region, fips, dual).authority == host)
 }
 
 #[cfg(test)]
@@ -93,16 +62,17 @@ mod tests {
     #[test]
     fn step_functions_hosts_of_every_partition_are_allowed() {
         let policy = Policy::default();
-        for url in [
-            "https://states.us-east-1.amazonaws.com/",
-            "https://states-fips.us-east-1.amazonaws.com/",
-            "https://states.us-east-1.api.aws/",
-            "https://states-fips.us-gov-east-1.api.aws/",
+        let table = sfn_test_kit::fixtures::endpoints();
+        let urls = table
+            .iter()
+            .flat_map(|row| &row.urls)
+            .map(|(_, _, url)| url.clone());
+        let extra = [
             "https://states.cn-north-1.amazonaws.com.cn:443/",
-            "https://states.eusc-de-east-1.amazonaws.eu/",
             "https://states-fips.us-isof-south-1.api.aws.hci.ic.gov/",
-        ] {
-            assert_eq!(check(&policy, url), Ok(()), "{url}");
+        ];
+        for url in urls.chain(extra.map(String::from)) {
+            assert_eq!(check(&policy, &url), Ok(()), "{url}");
         }
     }
 
@@ -156,6 +126,12 @@ mod tests {
         assert!(check(&policy, "http://localhost:4566/").is_err());
         let default_port = Policy::new(Some("https://sfn.internal")).unwrap();
         assert_eq!(check(&default_port, "https://SFN.internal:443/"), Ok(()));
-        assert!(Policy::new(Some("ftp://x")).is_err());
+        assert_eq!(
+            Policy::new(Some("ftp://x")),
+            Err("custom endpoint 'ftp://x' must start with https:// or http://".into())
+        );
+        // What the core refuses as an endpoint, the policy allows nothing for.
+        assert!(Policy::new(Some("http://h/path")).is_err());
+        assert!(Policy::new(Some("http://u:p@h")).is_err());
     }
 }

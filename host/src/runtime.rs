@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, Result, anyhow};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
@@ -16,9 +15,11 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpVi
 use crate::bindings::{Plugin, PluginPre};
 use crate::policy::Policy;
 use crate::{
-    ClientOptions, Error, Execution, FORWARDED_VARIABLES, FieldError, SignedRequest,
+    ClientOptions, Error, Execution, FORWARDED_VARIABLES, FieldError, HostError, SignedRequest,
     StartExecutionConfig,
 };
+
+type Result<T, E = HostError> = std::result::Result<T, E>;
 
 /// How the host runs the component. `Debug` shows the names of the variables, never their
 /// values (they hold the secret key).
@@ -70,7 +71,7 @@ impl HostConfig {
             .filter_map(|&k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
             .collect();
         let lookup = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-        let named = sfn_start_execution::endpoint::custom_from(None, &lookup);
+        let named = sfn_core::endpoint::custom_from(None, &lookup);
         let mut config = Self {
             env,
             ..Self::default()
@@ -112,27 +113,29 @@ impl Runtime {
 
     /// Loads a component from a `.wasm` file.
     pub fn from_file(path: &Path, config: HostConfig) -> Result<Self> {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("reading component {}", path.display()))?;
+        let bytes = std::fs::read(path).map_err(|source| HostError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::from_bytes(&bytes, config)
     }
 
     /// Compiles, links and pre-instantiates a component.
     pub fn from_bytes(bytes: &[u8], config: HostConfig) -> Result<Self> {
-        let engine = Engine::new(Config::new().epoch_interruption(true)).map_err(wt)?;
-        let component = Component::new(&engine, bytes)
-            .map_err(wt)
-            .context("compiling the component")?;
+        let load = |step: &'static str| move |e: wasmtime::Error| HostError::Load(e.context(step));
+        let engine = Engine::new(Config::new().epoch_interruption(true))
+            .map_err(load("configuring the engine"))?;
+        let component = Component::new(&engine, bytes).map_err(load("compiling the component"))?;
         let mut linker = Linker::<State>::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(wt)?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(wt)?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(load("linking WASI"))?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+            .map_err(load("linking WASI HTTP"))?;
         let pre = linker
             .instantiate_pre(&component)
-            .map_err(wt)
-            .context("linking the component")?;
-        let pre = PluginPre::new(pre)
-            .map_err(wt)
-            .context("the component does not export sfn:action/start-execution")?;
+            .map_err(load("linking the component"))?;
+        let pre = PluginPre::new(pre).map_err(load(
+            "the component does not export sfn:action/start-execution",
+        ))?;
         let ticker = Arc::new(EpochTicker::start(engine.clone()));
         Self::configured(engine, pre, ticker, config)
     }
@@ -150,7 +153,7 @@ impl Runtime {
         ticker: Arc<EpochTicker>,
         config: HostConfig,
     ) -> Result<Self> {
-        let policy = Policy::new(config.allowed_endpoint.as_deref()).map_err(|e| anyhow!(e))?;
+        let policy = Policy::new(config.allowed_endpoint.as_deref()).map_err(HostError::Config)?;
         Ok(Self {
             engine,
             pre,
@@ -196,7 +199,8 @@ impl Runtime {
         self.bounded(async {
             let (mut store, plugin) = self.instantiate().await?;
             let exports = plugin.sfn_action_start_execution();
-            trapped(exports.call_start(&mut store, config, options).await)
+            let outcome = trapped(exports.call_start(&mut store, config, options).await)?;
+            Ok(outcome.map_err(|e| store.data().hooks.explain(e)))
         })
         .await
     }
@@ -210,31 +214,21 @@ impl Runtime {
             .pre
             .instantiate_async(&mut store)
             .await
-            .map_err(wt)
-            .context("instantiating the component")?;
+            .map_err(|e| HostError::Load(e.context("instantiating the component")))?;
         Ok((store, plugin))
     }
 
     /// The deadline covers instantiation too: a component's start-up runs guest code.
     async fn bounded<T>(&self, call: impl Future<Output = Result<T>>) -> Result<T> {
-        tokio::time::timeout(self.config.timeout, call)
+        let limit = self.config.timeout;
+        tokio::time::timeout(limit, call)
             .await
-            .unwrap_or_else(|_| {
-                Err(anyhow!(
-                    "the call did not finish within {:?}",
-                    self.config.timeout
-                ))
-            })
+            .unwrap_or(Err(HostError::Timeout(limit)))
     }
 }
 
 fn trapped<T>(result: wasmtime::Result<T>) -> Result<T> {
-    result.map_err(wt).context("the component trapped")
-}
-
-/// wasmtime 48's error type is its own; this keeps the chain and the message.
-fn wt(e: wasmtime::Error) -> anyhow::Error {
-    anyhow!("{e:?}")
+    result.map_err(HostError::Trap)
 }
 
 /// Per-call state: WASI context, HTTP context, limits and the policy hooks.
@@ -260,7 +254,10 @@ impl State {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            hooks: PolicyHooks(policy),
+            hooks: PolicyHooks {
+                policy,
+                refused: None,
+            },
             limits: StoreLimitsBuilder::new()
                 .memory_size(config.memory_limit)
                 .instances(16)
@@ -288,8 +285,25 @@ impl WasiHttpView for State {
     }
 }
 
-/// Enforces the outbound policy before any connection is opened.
-struct PolicyHooks(Arc<Policy>);
+/// Enforces the outbound policy before any connection is opened, and keeps the reason of
+/// a refusal for the call's error: the component only learns that the host denied it.
+struct PolicyHooks {
+    policy: Arc<Policy>,
+    refused: Option<String>,
+}
+
+impl PolicyHooks {
+    /// The component's error, with the policy's reason added to the transport error that
+    /// a refusal caused.
+    fn explain(&self, error: Error) -> Error {
+        match (error, &self.refused) {
+            (Error::Transport(message), Some(reason)) => {
+                Error::Transport(format!("{message}: {reason}"))
+            }
+            (error, _) => error,
+        }
+    }
+}
 
 impl WasiHttpHooks for PolicyHooks {
     fn send_request(
@@ -308,11 +322,12 @@ impl WasiHttpHooks for PolicyHooks {
                 >,
             > + Send,
     > {
-        let verdict = self.0.check(request.uri());
+        let verdict = self.policy.check(request.uri());
+        let denied = verdict.is_err();
+        self.refused = verdict.err();
         Box::new(async move {
             use http_body_util::BodyExt;
-            if let Err(reason) = verdict {
-                eprintln!("sfn-host: {reason}");
+            if denied {
                 return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
             }
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;

@@ -332,35 +332,26 @@ describe('prepare', () => {
     );
   });
 
-  test("with the host's wall clock pinned, it reproduces the README's SigV4 vector", async () => {
-    // 2015-08-30T12:36:00Z: the botocore vector of README.md and tests/component.rs.
+  test("with the host's wall clock pinned, it reproduces the shared SigV4 vector", async () => {
+    // tests/fixtures/sigv4-vector.json, which every layer (and the README) shows.
+    const vector = JSON.parse(
+      await readFile(resolve(workspace, 'tests/fixtures/sigv4-vector.json'), 'utf8'),
+    );
     const wallClock = {
-      now: () => ({ seconds: 1_440_938_160n, nanoseconds: 0 }),
+      now: () => ({ seconds: BigInt(vector.signing_time_epoch_seconds), nanoseconds: 0 }),
       resolution: () => ({ seconds: 0n, nanoseconds: 1 }),
     };
     const pinned = await component({ wallClock });
     const credentials = {
-      accessKeyId: 'AKIDEXAMPLE',
-      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+      accessKeyId: vector.access_key_id,
+      secretAccessKey: vector.secret_access_key,
     };
     // No endpoint option and an empty environment: the ARN's regional endpoint.
     const standard = { credentials, useFips: false, useDualStack: false };
-    assert.deepEqual(pinned.prepare({ stateMachineArn: ARN }, standard), {
-      method: 'POST',
-      url: 'https://states.us-east-1.amazonaws.com/',
-      headers: [
-        ['content-type', 'application/x-amz-json-1.0'],
-        ['host', 'states.us-east-1.amazonaws.com'],
-        ['x-amz-target', 'AWSStepFunctions.StartExecution'],
-        ['x-amz-date', '20150830T123600Z'],
-        [
-          'authorization',
-          'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/states/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=fff5eb1a3f853c5547d172672124b66196a5ee67921ea6e7199dd41728bc02ea',
-        ],
-        ['content-length', '96'],
-      ],
-      body: `{"stateMachineArn":"${ARN}","input":"{}"}`,
-    });
+    assert.deepEqual(
+      pinned.prepare({ stateMachineArn: vector.state_machine_arn }, standard),
+      vector.request,
+    );
   });
 
   test("the prepared request, sent by Node's own fetch, starts an execution in moto", async () => {

@@ -1,0 +1,330 @@
+//! The `sfn-start` command line: flags, input, output and exit statuses.
+//!
+//! Two front ends share it, so that they take the same flags and print the same bytes: the
+//! native host (`host/`, which runs the plugin component under wasmtime) and the command
+//! component (`command/`, which `wasmtime run` or any WASI 0.2 runtime runs). Each supplies
+//! a [`Backend`] that validates, signs or starts; everything a user sees is decided here.
+
+use std::io::{Read, Write};
+use std::time::SystemTime;
+
+use sfn_core::{ClientOptions, Error, Execution, FieldError, SignedRequest, StartExecutionConfig};
+
+/// Exit statuses: 0 started (or valid, or printed), 2 invalid arguments, 1 anything else.
+pub const INVALID: u8 = 2;
+pub const FAILED: u8 = 1;
+
+/// The flags both front ends take.
+#[derive(clap::Args, Debug)]
+pub struct Flags {
+    /// ARN of the state machine (unqualified, version- or alias-qualified).
+    #[arg(long, value_name = "ARN")]
+    pub state_machine_arn: String,
+    /// JSON input: the text itself, @FILE to read a file, or - to read standard input.
+    #[arg(long, value_name = "JSON|@FILE|-")]
+    pub input: Option<String>,
+    /// Name of the execution (AWS generates one when omitted).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Region; must be the region of the state machine's ARN.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// AWS X-Ray trace header.
+    #[arg(long)]
+    pub trace_header: Option<String>,
+    /// Custom endpoint, e.g. http://127.0.0.1:4566 (the only non-AWS host the sandbox may reach).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Use the FIPS endpoint.
+    #[arg(long)]
+    pub fips: bool,
+    /// Use the dual-stack endpoint.
+    #[arg(long)]
+    pub dual_stack: bool,
+    /// Print the signed request as JSON instead of sending it (session token redacted).
+    #[arg(long, conflicts_with = "validate_only")]
+    pub dry_run: bool,
+    /// Signing time for --dry-run, RFC 3339 in UTC (e.g. 2015-08-30T12:36:00Z).
+    #[arg(long, requires = "dry_run", value_name = "RFC3339", value_parser = parse_time)]
+    pub signing_time: Option<SystemTime>,
+    /// Only check the arguments; send nothing.
+    #[arg(long)]
+    pub validate_only: bool,
+}
+
+fn parse_time(text: &str) -> Result<SystemTime, String> {
+    humantime::parse_rfc3339(text).map_err(|e| format!("{e} (expected e.g. 2015-08-30T12:36:00Z)"))
+}
+
+/// Parses the command line, or prints clap's error, help or version and gives the exit
+/// status. clap's own `parse` exits through `std::process::exit`, which WASI's stable
+/// `exit` reduces to 0 or 1; returning the status lets the command keep clap's 2.
+pub fn parse<A: clap::Parser>() -> Result<A, u8> {
+    A::try_parse().map_err(|e| {
+        let _ = e.print();
+        u8::try_from(e.exit_code()).unwrap_or(FAILED)
+    })
+}
+
+/// A failure of the front end itself (loading the component, say), already in words.
+pub type HostError = String;
+
+/// What validates, signs and starts: the plugin under wasmtime, or the core in the command.
+/// Both answer in the core's types; the outer `Result` is the front end's own failure.
+pub trait Backend {
+    fn validate(
+        &mut self,
+        config: &StartExecutionConfig,
+    ) -> Result<Result<(), Vec<FieldError>>, HostError>;
+    fn prepare(
+        &mut self,
+        config: &StartExecutionConfig,
+        options: &ClientOptions,
+    ) -> Result<Result<SignedRequest, Error>, HostError>;
+    fn start(
+        &mut self,
+        config: &StartExecutionConfig,
+        options: &ClientOptions,
+    ) -> Result<Result<Execution, Error>, HostError>;
+}
+
+/// Runs the command: reads the input, makes the backend, does what the flags ask, prints
+/// the outcome and returns the exit status.
+pub fn run<B: Backend>(flags: &Flags, backend: impl FnOnce() -> Result<B, HostError>) -> u8 {
+    let config = match config(flags) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return INVALID;
+        }
+    };
+    let outcome = backend().and_then(|mut backend| act(flags, &config, &mut backend));
+    outcome.unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        FAILED
+    })
+}
+
+fn act(
+    flags: &Flags,
+    config: &StartExecutionConfig,
+    backend: &mut impl Backend,
+) -> Result<u8, HostError> {
+    // Credentials always come from the environment.
+    let options = ClientOptions {
+        credentials: None,
+        endpoint_url: flags.endpoint_url.clone(),
+        use_fips: flags.fips,
+        use_dual_stack: flags.dual_stack,
+    };
+    if flags.validate_only {
+        return Ok(match backend.validate(config)? {
+            Ok(()) => {
+                eprintln!("The arguments are valid.");
+                0
+            }
+            Err(errors) => report(config, Error::InvalidConfig(errors)),
+        });
+    }
+    if flags.dry_run {
+        return Ok(match backend.prepare(config, &options)? {
+            Ok(signed) => print_json(&dry_run_json(&signed))?,
+            Err(error) => report(config, error),
+        });
+    }
+    let arn = &config.state_machine_arn;
+    eprintln!("Starting execution for state machine {arn}...");
+    Ok(match backend.start(config, &options)? {
+        Ok(started) => {
+            let execution_arn = &started.execution_arn;
+            eprintln!("Execution started successfully with ARN {execution_arn}");
+            print_json(&serde_json::json!({
+                "executionArn": execution_arn,
+                "startDate": rfc3339_ms(started.start_date_epoch_ms),
+                "requestId": started.request_id,
+            }))?
+        }
+        Err(error) => report(config, error),
+    })
+}
+
+/// The action's arguments, with `--input` read.
+fn config(flags: &Flags) -> Result<StartExecutionConfig, String> {
+    Ok(StartExecutionConfig {
+        state_machine_arn: flags.state_machine_arn.clone(),
+        input: flags.input.as_deref().map(read_input).transpose()?,
+        name: flags.name.clone(),
+        region: flags.region.clone(),
+        trace_header: flags.trace_header.clone(),
+    })
+}
+
+/// `--input` as text, `@file` or `-` (standard input).
+fn read_input(value: &str) -> Result<String, String> {
+    if value == "-" {
+        let mut text = String::new();
+        return match std::io::stdin().read_to_string(&mut text) {
+            Ok(_) => Ok(text),
+            Err(e) => Err(format!(
+                "--input -: standard input is not readable UTF-8 text: {}",
+                io_words(&e)
+            )),
+        };
+    }
+    match value.strip_prefix('@') {
+        Some("") => Err("--input @: name a file after the @".into()),
+        Some(path) => std::fs::read_to_string(path).map_err(|e| {
+            let why = io_words(&e);
+            format!("--input @{path}: cannot read the file as UTF-8 text: {why}")
+        }),
+        None => Ok(value.to_string()),
+    }
+}
+
+/// An I/O error in words, without the OS's error number: WASI and Linux number them
+/// differently, and both front ends must print the same thing.
+fn io_words(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(at) if text.ends_with(')') => text[..at].to_string(),
+        _ => text,
+    }
+}
+
+/// Prints a failure the way the Terraform action words it, one field error a line, and
+/// returns the exit status.
+fn report(config: &StartExecutionConfig, error: Error) -> u8 {
+    let arn = &config.state_machine_arn;
+    let could_not = format!("error: could not start execution for state machine {arn}");
+    match error {
+        Error::InvalidConfig(errors) => {
+            eprintln!("error: invalid arguments:");
+            for e in errors {
+                eprintln!("  {}: {}", e.field, e.message);
+            }
+            return INVALID;
+        }
+        Error::MissingCredentials(m) => eprintln!("error: missing credentials: {m}"),
+        Error::Service(e) => {
+            let request_id = e.request_id.as_deref().unwrap_or("none");
+            let (code, message, status) = (e.code, e.message, e.status);
+            eprintln!("{could_not}: {code}: {message} (HTTP {status}, request id {request_id})");
+        }
+        Error::Transport(m) => eprintln!("{could_not}: {m}"),
+        Error::InvalidResponse(m) => eprintln!("{could_not}: invalid response: {m}"),
+    }
+    FAILED
+}
+
+/// The signed request with the session token hidden: it is a credential.
+fn dry_run_json(request: &SignedRequest) -> serde_json::Value {
+    let headers: serde_json::Map<String, serde_json::Value> = request
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            let shown = if k == "x-amz-security-token" {
+                "<redacted>"
+            } else {
+                v.as_str()
+            };
+            (k.clone(), shown.into())
+        })
+        .collect();
+    serde_json::json!({
+        "method": request.method,
+        "url": request.url,
+        "headers": headers,
+        "body": request.body,
+    })
+}
+
+/// Pretty JSON and a newline on standard output; exit status 0.
+fn print_json(value: &serde_json::Value) -> Result<u8, HostError> {
+    let mut out = std::io::stdout().lock();
+    let written = serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(out))
+        .and_then(|()| out.flush());
+    written.map_err(|e| format!("writing standard output: {e}"))?;
+    Ok(0)
+}
+
+/// Epoch milliseconds as RFC 3339 with milliseconds, in UTC. Any `i64` prints: the date
+/// comes from the service, and humantime's formatter panics before 1970.
+fn rfc3339_ms(ms: i64) -> String {
+    let (days, ms) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (year, month, day) = civil_from_days(days);
+    let (hour, minute, second) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{:03}Z",
+        ms % 1000
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_dates_print_in_utc_with_milliseconds() {
+        assert_eq!(rfc3339_ms(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+        assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_ms(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(rfc3339_ms(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(rfc3339_ms(253_402_300_799_999), "9999-12-31T23:59:59.999Z");
+        // Nonsense from a server still prints instead of panicking.
+        assert_eq!(rfc3339_ms(i64::MAX), "292278994-08-17T07:12:55.807Z");
+        assert!(rfc3339_ms(i64::MIN).ends_with(".192Z"));
+    }
+
+    #[test]
+    fn the_session_token_is_redacted_and_header_order_kept() {
+        let signed = SignedRequest {
+            method: "POST".into(),
+            url: "https://h/".into(),
+            headers: vec![
+                ("x-amz-security-token".into(), "SECRET-TOKEN".into()),
+                ("content-type".into(), "application/x-amz-json-1.0".into()),
+            ],
+            body: "{}".into(),
+        };
+        assert_eq!(
+            dry_run_json(&signed).to_string(),
+            r#"{"method":"POST","url":"https://h/","headers":{"x-amz-security-token":"<redacted>","content-type":"application/x-amz-json-1.0"},"body":"{}"}"#
+        );
+    }
+
+    #[test]
+    fn input_forms() {
+        assert_eq!(read_input("{\"a\":1}").unwrap(), "{\"a\":1}");
+        assert_eq!(
+            read_input("@").unwrap_err(),
+            "--input @: name a file after the @"
+        );
+        let missing = read_input("@/nonexistent/input.json").unwrap_err();
+        assert_eq!(
+            missing,
+            "--input @/nonexistent/input.json: cannot read the file as UTF-8 text: \
+             No such file or directory"
+        );
+    }
+}

@@ -1,0 +1,52 @@
+//! The plugin component: exports `sfn:action/start-execution` over the core, with the
+//! environment and transport of `sfn_core::transport` and the wall clock
+//! (`wasi:clocks/wall-clock`, through std). The WIT's types are the core's own (`with`), so
+//! nothing is converted on the way in or out.
+//!
+//! Natively this crate is empty: it is a component and nothing else.
+
+#![cfg(target_family = "wasm")]
+
+use std::time::SystemTime;
+
+use sfn_core::transport::{env_lookup, send};
+use sfn_core::{ClientOptions, Error, Execution, FieldError, SignedRequest, StartExecutionConfig};
+
+wit_bindgen::generate!({
+    path: "../../wit",
+    world: "plugin",
+    // Each WIT type is the core's own: wit-bindgen lifts and lowers it field by field.
+    // The keys carry the package version: bump them with the WIT's.
+    with: {
+        "sfn:action/types@0.1.0/start-execution-config": sfn_core::StartExecutionConfig,
+        "sfn:action/types@0.1.0/credentials": sfn_core::Credentials,
+        "sfn:action/types@0.1.0/client-options": sfn_core::ClientOptions,
+        "sfn:action/types@0.1.0/field-error": sfn_core::FieldError,
+        "sfn:action/types@0.1.0/service-error": sfn_core::ServiceError,
+        "sfn:action/types@0.1.0/error": sfn_core::Error,
+        "sfn:action/types@0.1.0/execution": sfn_core::Execution,
+        "sfn:action/types@0.1.0/signed-request": sfn_core::SignedRequest,
+    },
+});
+
+struct Component;
+
+impl exports::sfn::action::start_execution::Guest for Component {
+    fn validate(config: StartExecutionConfig) -> Result<(), Vec<FieldError>> {
+        sfn_core::validate(&config)
+    }
+
+    fn prepare(
+        config: StartExecutionConfig,
+        options: ClientOptions,
+    ) -> Result<SignedRequest, Error> {
+        sfn_core::prepare(&config, &options, &env_lookup(), SystemTime::now())
+    }
+
+    fn start(config: StartExecutionConfig, options: ClientOptions) -> Result<Execution, Error> {
+        let now = SystemTime::now();
+        sfn_core::start(&config, &options, &env_lookup(), now, send)
+    }
+}
+
+export!(Component);

@@ -1,0 +1,467 @@
+//! The `sfn-start` binary as a user runs it: output, exit codes, and no secret anywhere.
+//!
+//! Every run here happens twice: through the native `sfn-start` and through the command
+//! component under `wasmtime run`, and the two must agree byte for byte on exit status,
+//! standard output and standard error. So each test below also proves the command flavour.
+//! (Without wasmtime-cli, as in a plain `cargo test` on a fresh clone, only the first runs,
+//! and the kit says so; `tests/run` requires both.)
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use sfn_test_kit::fixtures;
+use sfn_test_kit::peers::{wasmtime, wasmtime_run};
+use sfn_test_kit::sigv4::Credential;
+use sfn_test_kit::standin::{Reply, StandIn};
+use sfn_test_kit::{AKID, ARN, EXECUTION_ARN, SECRET, TOKEN};
+
+/// Runs `sfn-start` and `wasmtime run` of the command component with only the given
+/// environment and optional standard input; asserts that they agree and returns the output.
+fn sfn_start(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+    let mut native = Command::new(env!("CARGO_BIN_EXE_sfn-start"));
+    native.args(args).env_clear().envs(env.iter().copied());
+    let native = run(native, stdin);
+    let names: Vec<&str> = env.iter().map(|(k, _)| *k).collect();
+    // A file named by --input @FILE needs its folder preopened for the component.
+    let dirs: Vec<String> = args
+        .iter()
+        .filter_map(|arg| Path::new(arg.strip_prefix('@')?).parent())
+        .map(|dir| format!("--dir={}::{}", dir.display(), dir.display()))
+        .collect();
+    let Some(mut wasi) = wasmtime_run(sfn_host::COMMAND_WASM, &names, &dirs) else {
+        return native;
+    };
+    wasi.args(args).env_clear().envs(env.iter().copied());
+    let wasi = run(wasi, stdin);
+    let shown = |o: &Output| {
+        format!(
+            "status {:?}\nstdout:\n{}\nstderr:\n{}",
+            o.status.code(),
+            text(&o.stdout),
+            text(&o.stderr)
+        )
+    };
+    assert_eq!(
+        shown(&wasi),
+        shown(&native),
+        "wasmtime run (left) and sfn-start (right) disagree for {args:?}"
+    );
+    native
+}
+
+/// How many front ends each `sfn_start` runs: `sfn-start`, and `wasmtime run` where it is set
+/// up.
+fn front_ends() -> usize {
+    1 + usize::from(wasmtime().is_some())
+}
+
+fn run(mut command: Command, stdin: Option<&str>) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the command runs");
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+const CREDENTIALS: [(&str, &str); 2] = [
+    ("AWS_ACCESS_KEY_ID", AKID),
+    ("AWS_SECRET_ACCESS_KEY", SECRET),
+];
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+/// Neither the secret key nor the session token may appear in anything printed.
+fn assert_no_secret(output: &Output) {
+    for stream in [&output.stdout, &output.stderr] {
+        let printed = text(stream);
+        assert!(
+            !printed.contains(SECRET) && !printed.contains(TOKEN),
+            "{printed}"
+        );
+    }
+}
+
+/// The shared vector (`tests/fixtures/sigv4-vector.json`) through both front ends, and the
+/// README's example of it, byte for byte.
+#[test]
+fn dry_run_prints_the_signed_request() {
+    let vector = fixtures::sigv4_vector();
+    let args = [
+        "--state-machine-arn",
+        &vector.state_machine_arn,
+        "--dry-run",
+        "--signing-time",
+        &vector.signing_time,
+    ];
+    let env = [
+        ("AWS_ACCESS_KEY_ID", vector.access_key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", vector.secret_access_key.as_str()),
+    ];
+    let output = sfn_start(&args, &env, None);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let request = &vector.request;
+    let headers: serde_json::Map<String, serde_json::Value> = request
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().into()))
+        .collect();
+    let expected = serde_json::json!({
+        "method": request.method,
+        "url": request.url,
+        "headers": headers,
+        "body": request.body,
+    });
+    let printed = text(&output.stdout);
+    assert_eq!(printed, format!("{expected:#}\n"));
+    assert_eq!(text(&output.stderr), "");
+    let readme = include_str!("../../README.md");
+    assert!(
+        readme.contains(&format!("```json\n{printed}```")),
+        "the README's --dry-run example is not sfn-start's output:\n{printed}"
+    );
+}
+
+#[test]
+fn dry_run_redacts_the_session_token() {
+    let env = [CREDENTIALS[0], CREDENTIALS[1], ("AWS_SESSION_TOKEN", TOKEN)];
+    let pinned = ["--signing-time", "2015-08-30T12:36:00Z"];
+    let args = [&["--state-machine-arn", ARN, "--dry-run"][..], &pinned].concat();
+    let output = sfn_start(&args, &env, None);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(printed["headers"]["x-amz-security-token"], "<redacted>");
+    let authorization = printed["headers"]["authorization"].as_str().unwrap();
+    assert!(
+        authorization.contains(
+            "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target"
+        )
+    );
+    assert_no_secret(&output);
+}
+
+#[test]
+fn starts_against_an_endpoint_and_reports_like_the_provider() {
+    let server = StandIn::start(
+        vec![Credential::new(AKID, SECRET).with_session_token(TOKEN)],
+        |_| Reply::success(EXECUTION_ARN, "1.686509515191E9", "req-cli"),
+    );
+    let env = [CREDENTIALS[0], CREDENTIALS[1], ("AWS_SESSION_TOKEN", TOKEN)];
+    let url = server.url();
+    let output = sfn_start(
+        &[
+            "--state-machine-arn",
+            ARN,
+            "--endpoint-url",
+            &url,
+            "--name",
+            "run-1",
+            "--input",
+            r#"{"a": 1}"#,
+        ],
+        &env,
+        None,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stdout),
+        format!(
+            "{{\n  \"executionArn\": \"{EXECUTION_ARN}\",\n  \"startDate\": \"2023-06-11T18:51:55.191Z\",\n  \"requestId\": \"req-cli\"\n}}\n"
+        )
+    );
+    assert_eq!(
+        text(&output.stderr),
+        format!(
+            "Starting execution for state machine {ARN}...\nExecution started successfully with ARN {EXECUTION_ARN}\n"
+        )
+    );
+    let request = &server.requests()[0];
+    assert_eq!(request.check, Ok(()));
+    assert_eq!(
+        text(&request.body),
+        format!(r#"{{"stateMachineArn":"{ARN}","input":"{{\"a\": 1}}","name":"run-1"}}"#)
+    );
+    assert_no_secret(&output);
+}
+
+#[test]
+fn the_endpoint_variable_is_used_and_allowed() {
+    let server = StandIn::start(vec![Credential::new(AKID, SECRET)], |_| {
+        Reply::success(EXECUTION_ARN, "1", "r")
+    });
+    let url = server.url();
+    let env = [
+        CREDENTIALS[0],
+        CREDENTIALS[1],
+        ("AWS_ENDPOINT_URL", url.as_str()),
+    ];
+    let output = sfn_start(&["--state-machine-arn", ARN], &env, None);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    // One from each front end.
+    assert_eq!(server.requests().len(), front_ends());
+}
+
+#[test]
+fn input_from_a_file_and_from_standard_input() {
+    let server = StandIn::start(vec![Credential::new(AKID, SECRET)], |_| {
+        Reply::success(EXECUTION_ARN, "1", "r")
+    });
+    let url = server.url();
+    let file = std::env::temp_dir().join(format!("sfn-start-input-{}.json", std::process::id()));
+    std::fs::write(&file, "{\"from\": \"file\"}\n").unwrap();
+    let at_file = format!("@{}", file.display());
+    let common = [
+        "--state-machine-arn",
+        ARN,
+        "--endpoint-url",
+        url.as_str(),
+        "--input",
+    ];
+    let from_file = sfn_start(
+        &[&common[..], &[at_file.as_str()]].concat(),
+        &CREDENTIALS,
+        None,
+    );
+    let from_stdin = sfn_start(
+        &[&common[..], &["-"]].concat(),
+        &CREDENTIALS,
+        Some("[\"stdin\"]"),
+    );
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(
+        from_file.status.code(),
+        Some(0),
+        "{}",
+        text(&from_file.stderr)
+    );
+    assert_eq!(
+        from_stdin.status.code(),
+        Some(0),
+        "{}",
+        text(&from_stdin.stderr)
+    );
+    let inputs: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| {
+            serde_json::from_slice::<serde_json::Value>(&r.body).unwrap()["input"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    // Each once per front end: sfn-start, then the command under wasmtime run.
+    let file_input = "{\"from\": \"file\"}\n";
+    let each = |input: &'static str| std::iter::repeat_n(input, front_ends());
+    let expected: Vec<&str> = each(file_input).chain(each("[\"stdin\"]")).collect();
+    assert_eq!(inputs, expected);
+}
+
+#[test]
+fn invalid_arguments_exit_2_with_one_line_per_rule() {
+    let output = sfn_start(
+        &[
+            "--state-machine-arn",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:Hello/map",
+            "--input",
+            "{",
+            "--name",
+            "a b",
+            "--region",
+            "eu-west-1",
+            "--validate-only",
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(text(&output.stdout), "");
+    assert_eq!(
+        text(&output.stderr),
+        "error: invalid arguments:
+  state_machine_arn: 'Hello/map' is a Distributed Map run label, which StartExecution does not accept: use the state machine's own ARN
+  input: must be valid JSON: EOF while parsing an object at line 1 column 1
+  name: must not contain white space: found U+0020 at byte 1
+"
+    );
+}
+
+#[test]
+fn validate_only_accepts_good_arguments_without_credentials() {
+    let output = sfn_start(
+        &[
+            "--state-machine-arn",
+            ARN,
+            "--input",
+            "[1]",
+            "--validate-only",
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(text(&output.stderr), "The arguments are valid.\n");
+}
+
+#[test]
+fn a_service_error_exits_1_with_code_message_and_request_id() {
+    let server = StandIn::start(vec![Credential::new(AKID, SECRET)], |_| {
+        Reply::error(
+            400,
+            "ExecutionAlreadyExists",
+            "Execution Already Exists: 'arn:x'",
+            "req-dup",
+        )
+    });
+    let url = server.url();
+    let output = sfn_start(
+        &[
+            "--state-machine-arn",
+            ARN,
+            "--endpoint-url",
+            &url,
+            "--name",
+            "dup",
+        ],
+        &CREDENTIALS,
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(text(&output.stdout), "");
+    assert_eq!(
+        text(&output.stderr),
+        format!(
+            "Starting execution for state machine {ARN}...\nerror: could not start execution for state machine {ARN}: ExecutionAlreadyExists: Execution Already Exists: 'arn:x' (HTTP 400, request id req-dup)\n"
+        )
+    );
+}
+
+#[test]
+fn an_unreachable_endpoint_is_named_and_exits_1() {
+    // The CLI allows its own --endpoint-url; the refusal of other hosts is proven through
+    // the library in service.rs. A body larger than one 4 KiB write is still being written
+    // when the connection is refused: the refusal, not the closed body stream, is the cause.
+    let large = format!("[{}1]", " ".repeat(20_000));
+    for input in ["{}", large.as_str()] {
+        let output = sfn_start(
+            &[
+                "--state-machine-arn",
+                "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+                "--endpoint-url",
+                "http://127.0.0.1:9",
+                "--input",
+                input,
+            ],
+            &CREDENTIALS,
+            None,
+        );
+        assert_eq!(output.status.code(), Some(1));
+        assert!(
+            text(&output.stderr).ends_with("error: could not start execution for state machine arn:aws:states:us-east-1:123456789012:stateMachine:m: request to http://127.0.0.1:9/ failed: connection refused\n"),
+            "{}",
+            text(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn missing_credentials_exit_1_naming_the_variables() {
+    let output = sfn_start(&["--state-machine-arn", ARN, "--dry-run"], &[], None);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        text(&output.stderr),
+        "error: missing credentials: pass credentials in the client options or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials)\n"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let missing = sfn_start(&["--dry-run"], &[], None);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        text(&missing.stderr).contains("--state-machine-arn <ARN>"),
+        "{}",
+        text(&missing.stderr)
+    );
+    let time_without_dry_run = sfn_start(
+        &[
+            "--state-machine-arn",
+            ARN,
+            "--signing-time",
+            "2015-08-30T12:36:00Z",
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(time_without_dry_run.status.code(), Some(2));
+    let bad_time = sfn_start(
+        &[
+            "--state-machine-arn",
+            ARN,
+            "--dry-run",
+            "--signing-time",
+            "yesterday",
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(bad_time.status.code(), Some(2));
+    assert!(
+        text(&bad_time.stderr).contains("expected e.g. 2015-08-30T12:36:00Z"),
+        "{}",
+        text(&bad_time.stderr)
+    );
+    let missing =
+        std::env::temp_dir().join(format!("sfn-start-missing-{}.json", std::process::id()));
+    let at_missing = format!("@{}", missing.display());
+    let unreadable = sfn_start(
+        &["--state-machine-arn", ARN, "--input", &at_missing],
+        &[],
+        None,
+    );
+    assert_eq!(unreadable.status.code(), Some(2));
+    assert_eq!(
+        text(&unreadable.stderr),
+        format!(
+            "error: --input {at_missing}: cannot read the file as UTF-8 text: No such file or directory\n"
+        )
+    );
+}
+
+#[test]
+fn a_malformed_endpoint_is_an_argument_error_not_a_host_failure() {
+    let dry_run = sfn_start(
+        &[
+            "--state-machine-arn",
+            ARN,
+            "--endpoint-url",
+            "ftp://x",
+            "--dry-run",
+        ],
+        &CREDENTIALS,
+        None,
+    );
+    assert_eq!(dry_run.status.code(), Some(2));
+    assert_eq!(
+        text(&dry_run.stderr),
+        "error: invalid arguments:\n  endpoint_url: the custom endpoint 'ftp://x' must start with https:// or http://\n"
+    );
+    // A stray variable must not stop a check that sends nothing.
+    let env = [("AWS_ENDPOINT_URL", "nonsense")];
+    let validate = sfn_start(&["--state-machine-arn", ARN, "--validate-only"], &env, None);
+    assert_eq!(
+        validate.status.code(),
+        Some(0),
+        "{}",
+        text(&validate.stderr)
+    );
+}

@@ -1,0 +1,58 @@
+//! The end-to-end tests: one binary, a module per concern (the layout of wasmtime's
+//! `tests/all`), all driving the real component built by `host/build.rs`.
+//!
+//! - `component`: the plugin through the library, without a network: interface, wiring of
+//!   validation, signing against the shared vector and an independent verifier.
+//! - `service`: the library against the SigV4-verifying stand-in.
+//! - `cli`: `sfn-start` and `wasmtime run` of the command component, byte for byte.
+//! - `moto`, `oracle`: against moto and botocore, set up by `tests/run` (skipped, and said
+//!   so, when they are not).
+
+mod cli;
+mod component;
+mod moto;
+mod oracle;
+mod service;
+
+use std::sync::OnceLock;
+
+use sfn_host::{ClientOptions, HostConfig, Runtime, StartExecutionConfig};
+use sfn_test_kit::{AKID, SECRET};
+
+/// The embedded component, compiled once; each test reconfigures it.
+pub fn runtime(config: HostConfig) -> Runtime {
+    static BASE: OnceLock<Runtime> = OnceLock::new();
+    BASE.get_or_init(|| Runtime::new(HostConfig::default()).expect("the component loads"))
+        .with_config(config)
+        .expect("a valid host configuration")
+}
+
+/// A host that gives the component these credentials and allows `endpoint`.
+pub fn host(endpoint: &str, token: Option<&str>) -> HostConfig {
+    let mut env = vec![
+        ("AWS_ACCESS_KEY_ID".to_string(), AKID.to_string()),
+        ("AWS_SECRET_ACCESS_KEY".to_string(), SECRET.to_string()),
+    ];
+    if let Some(token) = token {
+        env.push(("AWS_SESSION_TOKEN".to_string(), token.to_string()));
+    }
+    HostConfig {
+        env,
+        allowed_endpoint: Some(endpoint.to_string()),
+        ..HostConfig::default()
+    }
+}
+
+pub fn config(arn: &str) -> StartExecutionConfig {
+    StartExecutionConfig {
+        state_machine_arn: arn.to_string(),
+        ..StartExecutionConfig::default()
+    }
+}
+
+pub fn options(endpoint: Option<&str>) -> ClientOptions {
+    ClientOptions {
+        endpoint_url: endpoint.map(str::to_string),
+        ..ClientOptions::default()
+    }
+}

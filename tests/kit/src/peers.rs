@@ -1,0 +1,235 @@
+//! Third-party peers nobody here wrote: moto's Step Functions emulator and botocore.
+//!
+//! Both run in the Python virtual environment that `tests/run` (and `.ci/run`) create from
+//! the pinned `tests/peers/requirements.txt`. Each is a child process that lives as long as
+//! its pipes: when the test binary exits, passed or failed, its standard input closes and
+//! the peer stops (moto's server with it). `wasmtime run` is the third peer.
+//!
+//! A plain `cargo test` on a fresh clone has none of them: each finder then answers `None`
+//! and says once, on the terminal, which tests it skipped and that `tests/run` sets the
+//! peers up. `tests/run` sets `SFN_REQUIRE_PEERS=1`, and then a missing peer fails the test
+//! instead: nothing is skipped silently there.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::{Mutex, Once, OnceLock};
+
+use serde_json::Value;
+
+/// The workspace root (this package lives in `tests/kit/`).
+pub fn workspace() -> PathBuf {
+    let kit = Path::new(env!("CARGO_MANIFEST_DIR"));
+    kit.join("../..")
+        .canonicalize()
+        .unwrap_or_else(|_| kit.join("../.."))
+}
+
+/// Whether a missing peer fails the test (under `tests/run`) instead of skipping it.
+fn required() -> bool {
+    std::env::var_os("SFN_REQUIRE_PEERS").is_some_and(|v| v == "1")
+}
+
+/// A peer that is not set up: a failure under `tests/run`, else a skip said once per peer
+/// and test binary. Written to the terminal directly, past the test harness's capture, so
+/// that a passing run still shows what it did not test.
+fn missing<T>(said: &'static Once, tests: &str, why: String) -> Option<T> {
+    let advice = format!("{why}: run `tests/run`, which sets up every peer");
+    assert!(!required(), "{advice}");
+    said.call_once(|| {
+        let mut terminal = std::io::stderr();
+        let _ = writeln!(terminal, "skipped: the {tests} tests ({advice})");
+    });
+    None
+}
+
+/// The Python that has moto and botocore: `SFN_PEERS_PYTHON`, else the project's venv.
+pub fn python() -> Option<PathBuf> {
+    static SAID: Once = Once::new();
+    let path = std::env::var_os("SFN_PEERS_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/peers/venv/bin/python"));
+    if path.exists() {
+        return Some(path);
+    }
+    let why = format!("{} with moto and botocore is missing", path.display());
+    missing(&SAID, "moto and botocore", why)
+}
+
+/// A Python script of `tests/peers/` speaking JSON lines over its standard streams.
+pub struct Peer {
+    child: Child,
+    io: Mutex<(ChildStdin, BufReader<ChildStdout>)>,
+}
+
+impl Peer {
+    fn spawn(python: &Path, script: &str, args: &[String]) -> Peer {
+        let mut child = Command::new(python)
+            .arg(workspace().join("tests/peers").join(script))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {script}: {e}"));
+        let stdin = child.stdin.take().expect("piped");
+        let stdout = BufReader::new(child.stdout.take().expect("piped"));
+        Peer {
+            child,
+            io: Mutex::new((stdin, stdout)),
+        }
+    }
+
+    fn read_line(stdout: &mut BufReader<ChildStdout>, what: &str) -> Value {
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("the peer's output");
+        assert!(!line.is_empty(), "the peer exited while {what}");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{what}: {e}: {line}"))
+    }
+
+    /// Sends one JSON line and reads the one-line answer.
+    pub fn ask(&self, question: &Value) -> Value {
+        let mut io = self.io.lock().unwrap_or_else(|e| e.into_inner());
+        let (stdin, stdout) = &mut *io;
+        writeln!(stdin, "{question}").expect("the peer reads");
+        stdin.flush().expect("the peer reads");
+        Self::read_line(stdout, "answering")
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// moto's server, set up with a user, its access key, temporary credentials from an
+/// assumed role, and the state machine `HelloWorld` (see `tests/peers/moto_peer.py`).
+pub struct Moto {
+    peer: Peer,
+    pub endpoint: String,
+    pub state_machine_arn: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session: (String, String, String),
+}
+
+/// One moto server per test binary, shared by its tests; `None` when not set up.
+pub fn moto() -> Option<&'static Moto> {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    let python = python()?;
+    Some(MOTO.get_or_init(|| {
+        let log = workspace().join("target/peers/moto.log");
+        let peer = Peer::spawn(&python, "moto_peer.py", &[log.display().to_string()]);
+        let info = {
+            let mut io = peer.io.lock().unwrap();
+            Peer::read_line(&mut io.1, "starting moto")
+        };
+        let text = |v: &Value| v.as_str().expect("a string").to_string();
+        let session = &info["session"];
+        Moto {
+            endpoint: text(&info["endpoint"]),
+            state_machine_arn: text(&info["stateMachineArn"]),
+            access_key_id: text(&info["accessKeyId"]),
+            secret_access_key: text(&info["secretAccessKey"]),
+            session: (
+                text(&session["accessKeyId"]),
+                text(&session["secretAccessKey"]),
+                text(&session["sessionToken"]),
+            ),
+            peer,
+        }
+    }))
+}
+
+impl Moto {
+    /// moto's DescribeExecution, signed by botocore with the user's key.
+    pub fn describe(&self, execution_arn: &str) -> Value {
+        let answer = self.peer.ask(&serde_json::json!({
+            "op": "describe",
+            "executionArn": execution_arn,
+        }));
+        match answer.get("ok") {
+            Some(found) => found.clone(),
+            None => panic!("DescribeExecution {execution_arn}: {answer}"),
+        }
+    }
+
+    /// The ARN of a state machine moto does not have, in the same account and region.
+    pub fn unknown_state_machine(&self) -> String {
+        self.state_machine_arn
+            .replace(":HelloWorld", ":NoSuchMachine")
+    }
+}
+
+/// botocore's endpoint resolver, serializer and SigV4Auth (see `tests/peers/sign_oracle.py`).
+/// `None` when not set up.
+pub fn oracle() -> Option<Peer> {
+    Some(Peer::spawn(&python()?, "sign_oracle.py", &[]))
+}
+
+/// A name no other test (or earlier run against the same server) has used.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{prefix}-{}-{nanos}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The `wasmtime` CLI (48.x): `SFN_WASMTIME`, else the one on `PATH`, as an absolute path
+/// (tests clear the environment of what they run). Looked up and checked once; `None` when
+/// there is none.
+pub fn wasmtime() -> Option<&'static Path> {
+    static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    static SAID: Once = Once::new();
+    match FOUND.get_or_init(find_wasmtime) {
+        Ok(path) => Some(path),
+        Err(why) => missing(&SAID, "`wasmtime run`", why.clone()),
+    }
+}
+
+fn find_wasmtime() -> Result<PathBuf, String> {
+    let program = std::env::var_os("SFN_WASMTIME")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let path = std::env::var_os("PATH")?;
+            std::env::split_paths(&path)
+                .map(|dir| dir.join("wasmtime"))
+                .find(|candidate| candidate.is_file())
+        })
+        .unwrap_or_else(|| "wasmtime".into());
+    let output = Command::new(&program).arg("--version").output();
+    let version = match output {
+        Ok(output) => String::from_utf8_lossy(&output.stdout).trim().to_string(),
+        Err(_) => {
+            return Err(
+                "wasmtime-cli 48 is not installed (looked for SFN_WASMTIME, then \
+                        `wasmtime` on PATH)"
+                    .to_string(),
+            );
+        }
+    };
+    if version.starts_with("wasmtime 48.") {
+        Ok(program)
+    } else {
+        Err(format!(
+            "{} is {version:?}, not wasmtime 48.x",
+            program.display()
+        ))
+    }
+}
+
+/// `wasmtime run` of `component` with outbound HTTP, these variables passed through and
+/// these other wasmtime options, ready for the program's arguments; `None` without wasmtime.
+pub fn wasmtime_run(component: &str, variables: &[&str], options: &[String]) -> Option<Command> {
+    let mut command = Command::new(wasmtime()?);
+    command.args(["run", "-S", "http"]);
+    for name in variables {
+        command.args(["--env", name]);
+    }
+    command.args(options).arg(component);
+    Some(command)
+}
