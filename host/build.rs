@@ -10,6 +10,12 @@
 //!   its own file name.
 //! - Cargo reruns this script when a file listed in the artifacts' dep-info changes (every
 //!   source file of every guest crate), or a manifest, the lock file or the WIT.
+//! - The plugin is also precompiled here, with the library's own engine configuration
+//!   (`src/engine.rs`, included below) for the baseline CPU of the target architecture, and
+//!   embedded, so that the library loads it without compiling.
+
+#[path = "src/engine.rs"]
+mod engine;
 
 use std::env;
 use std::fmt::Write as _;
@@ -68,6 +74,15 @@ fn main() {
          pub static COMPONENT: &[u8] = include_bytes!({plugin:?});"
     )
     .unwrap();
+    let precompiled = out.join("sfn_start_execution.cwasm");
+    precompile(&plugin, &precompiled);
+    writeln!(
+        constants,
+        "/// [`COMPONENT`] compiled by the build script with [`engine::config`] for\n\
+         /// [`ENGINE_TARGET`] and this version of wasmtime.\n\
+         pub(crate) static PRECOMPILED: &[u8] = include_bytes!({precompiled:?});"
+    )
+    .unwrap();
     std::fs::write(out.join("components.rs"), constants).expect("writing components.rs");
 
     for path in ["wit", "Cargo.lock", "Cargo.toml"] {
@@ -77,6 +92,19 @@ fn main() {
         let manifest = root.join("guest").join(krate).join("Cargo.toml");
         println!("cargo:rerun-if-changed={}", manifest.display());
     }
+}
+
+/// Compiles the plugin as the library would, for the target this build is for.
+fn precompile(wasm: &Path, cwasm: &Path) {
+    let target = env::var("TARGET").expect("set by cargo");
+    println!("cargo:rustc-env=SFN_ENGINE_TARGET={target}");
+    let config = engine::config(&target).expect("wasmtime supports the build's target");
+    let engine = wasmtime::Engine::new(&config).expect("the engine configuration is valid");
+    let wasm = std::fs::read(wasm).expect("reading the built plugin");
+    let code = engine
+        .precompile_component(&wasm)
+        .expect("the plugin compiles");
+    std::fs::write(cwasm, code).expect("writing the precompiled plugin");
 }
 
 fn build(root: &Path, packages: &[&str]) {

@@ -21,6 +21,8 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cache;
+mod engine;
 mod error;
 pub mod policy;
 mod runtime;
@@ -43,6 +45,10 @@ mod bindings {
 }
 
 include!(concat!(env!("OUT_DIR"), "/components.rs"));
+
+/// The target the engine compiles for (this binary's own): precompiled code is made for
+/// its baseline CPU.
+pub const ENGINE_TARGET: &str = env!("SFN_ENGINE_TARGET");
 
 /// The only variables of the host's environment the component is given.
 pub const FORWARDED_VARIABLES: [&str; 5] = [

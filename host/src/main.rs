@@ -22,7 +22,8 @@ use sfn_host::{
 struct Args {
     #[command(flatten)]
     flags: Flags,
-    /// Run this component instead of the embedded one.
+    /// Run this component instead of the embedded one (compiled once per content, cached
+    /// under $XDG_CACHE_HOME/sfn-start or ~/.cache/sfn-start).
     #[arg(long, value_name = "PATH")]
     component: Option<PathBuf>,
 }
@@ -52,14 +53,15 @@ impl Wasmtime {
             Some(path) => Runtime::from_file(path, host),
             None => Runtime::new(host),
         };
+        let runtime = runtime.map_err(|e| e.to_string())?;
+        if let Some(why) = runtime.compiled_at_load() {
+            eprintln!("warning: {why}");
+        }
         let tokio = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| format!("starting the async runtime: {e}"))?;
-        Ok(Self {
-            runtime: runtime.map_err(|e| e.to_string())?,
-            tokio,
-        })
+        Ok(Self { runtime, tokio })
     }
 
     fn call<T>(

@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
@@ -98,6 +98,7 @@ pub struct Runtime {
     pre: PluginPre<State>,
     policy: Arc<Policy>,
     config: HostConfig,
+    compiled_at_load: Option<Arc<str>>,
     _ticker: Arc<EpochTicker>,
 }
 
@@ -106,45 +107,82 @@ pub struct Runtime {
 const TICK: Duration = Duration::from_millis(10);
 
 impl Runtime {
-    /// Loads the embedded component.
+    /// Loads the embedded component, precompiled at build time: nothing is compiled. Should
+    /// the engine ever refuse that code, it compiles the embedded `.wasm` instead and says so
+    /// through [`Runtime::compiled_at_load`] and a `tracing` warning.
     pub fn new(config: HostConfig) -> Result<Self> {
-        Self::from_bytes(crate::COMPONENT, config)
+        Self::embedded(crate::PRECOMPILED, crate::COMPONENT, config)
     }
 
-    /// Loads a component from a `.wasm` file.
+    /// `code` if the engine takes it, else `wasm` compiled, with the reason kept.
+    fn embedded(code: &[u8], wasm: &[u8], config: HostConfig) -> Result<Self> {
+        let engine = engine()?;
+        let (component, refused) = match precompiled(&engine, code) {
+            Ok(component) => (component, None),
+            Err(refusal) => {
+                let why = format!(
+                    "the precompiled component was refused ({refusal:#}); compiled the embedded one instead"
+                );
+                tracing::warn!("{why}");
+                (compile(&engine, wasm)?, Some(why))
+            }
+        };
+        Self::link(engine, &component, refused, config)
+    }
+
+    /// Loads a component from a `.wasm` file, compiling it once per content: the compiled
+    /// code is cached under the user's cache directory (see [`crate::cache`]).
     pub fn from_file(path: &Path, config: HostConfig) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|source| HostError::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::from_bytes(&bytes, config)
+        let engine = engine()?;
+        let component = crate::cache::load(&engine, &bytes)?;
+        Self::link(engine, &component, None, config)
     }
 
     /// Compiles, links and pre-instantiates a component.
     pub fn from_bytes(bytes: &[u8], config: HostConfig) -> Result<Self> {
-        let load = |step: &'static str| move |e: wasmtime::Error| HostError::Load(e.context(step));
-        let engine = Engine::new(Config::new().epoch_interruption(true))
-            .map_err(load("configuring the engine"))?;
-        let component = Component::new(&engine, bytes).map_err(load("compiling the component"))?;
+        let engine = engine()?;
+        let component = compile(&engine, bytes)?;
+        Self::link(engine, &component, None, config)
+    }
+
+    /// Why the embedded precompiled code was not used, if it was not.
+    pub fn compiled_at_load(&self) -> Option<&str> {
+        self.compiled_at_load.as_deref()
+    }
+
+    fn link(
+        engine: Engine,
+        component: &Component,
+        compiled_at_load: Option<String>,
+        config: HostConfig,
+    ) -> Result<Self> {
         let mut linker = Linker::<State>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(load("linking WASI"))?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(load("linking WASI HTTP"))?;
         let pre = linker
-            .instantiate_pre(&component)
+            .instantiate_pre(component)
             .map_err(load("linking the component"))?;
         let pre = PluginPre::new(pre).map_err(load(
             "the component does not export sfn:action/start-execution",
         ))?;
         let ticker = Arc::new(EpochTicker::start(engine.clone()));
-        Self::configured(engine, pre, ticker, config)
+        let mut runtime = Self::configured(engine, pre, ticker, config)?;
+        runtime.compiled_at_load = compiled_at_load.map(Arc::from);
+        Ok(runtime)
     }
 
     /// The same compiled component under another configuration (other credentials, clock
     /// or allowed endpoint): no recompilation, no relinking.
     pub fn with_config(&self, config: HostConfig) -> Result<Self> {
         let (engine, pre) = (self.engine.clone(), self.pre.clone());
-        Self::configured(engine, pre, self._ticker.clone(), config)
+        let mut runtime = Self::configured(engine, pre, self._ticker.clone(), config)?;
+        runtime.compiled_at_load = self.compiled_at_load.clone();
+        Ok(runtime)
     }
 
     fn configured(
@@ -159,6 +197,7 @@ impl Runtime {
             pre,
             policy: Arc::new(policy),
             config,
+            compiled_at_load: None,
             _ticker: ticker,
         })
     }
@@ -225,6 +264,34 @@ impl Runtime {
             .await
             .unwrap_or(Err(HostError::Timeout(limit)))
     }
+}
+
+/// An engine configured as the build script's (see `engine`).
+fn engine() -> Result<Engine> {
+    let config =
+        crate::engine::config(crate::ENGINE_TARGET).map_err(load("configuring the engine"))?;
+    Engine::new(&config).map_err(load("configuring the engine"))
+}
+
+fn load(step: &'static str) -> impl Fn(wasmtime::Error) -> HostError {
+    move |e| HostError::Load(e.context(step))
+}
+
+pub(crate) fn compile(engine: &Engine, wasm: &[u8]) -> Result<Component> {
+    Component::new(engine, wasm).map_err(load("compiling the component"))
+}
+
+/// Loads code compiled by `Engine::precompile_component`.
+pub(crate) fn precompiled(engine: &Engine, code: &[u8]) -> wasmtime::Result<Component> {
+    // SAFETY: wasmtime runs precompiled code as it is, so it must come from wasmtime's own
+    // compiler and not from anyone who could write arbitrary machine code. The two callers
+    // pass only such code: the bytes the build script made with `engine::config` and this
+    // same wasmtime (a build-dependency pinned to the same version) and embedded in this
+    // binary, or a file this library wrote to the user's own cache after compiling a
+    // component itself, under a key that includes the engine's compatibility hash. Either
+    // way wasmtime still checks the version and configuration recorded in the code and
+    // refuses a mismatch with an error, which the callers answer by compiling.
+    unsafe { Component::deserialize(engine, code) }
 }
 
 fn trapped<T>(result: wasmtime::Result<T>) -> Result<T> {
@@ -363,8 +430,10 @@ impl EpochTicker {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::spawn(move || {
-            while !flag.load(Ordering::Relaxed) {
-                std::thread::sleep(TICK);
+            while !flag.load(Ordering::Acquire) {
+                // Parked rather than asleep, so that `drop` wakes it at once: a one-shot
+                // CLI must not wait out a tick on its way out.
+                std::thread::park_timeout(TICK);
                 engine.increment_epoch();
             }
         });
@@ -377,8 +446,9 @@ impl EpochTicker {
 
 impl Drop for EpochTicker {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop.store(true, Ordering::Release);
         if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
             let _ = thread.join();
         }
     }
@@ -387,6 +457,45 @@ impl Drop for EpochTicker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn validate_with(runtime: &Runtime) -> Result<(), Vec<FieldError>> {
+        let config = StartExecutionConfig {
+            state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:m".into(),
+            ..StartExecutionConfig::default()
+        };
+        let tokio = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        tokio.block_on(runtime.validate(&config)).unwrap()
+    }
+
+    #[test]
+    fn the_embedded_component_loads_precompiled() {
+        let runtime = Runtime::new(HostConfig::default()).unwrap();
+        assert_eq!(runtime.compiled_at_load(), None);
+        assert_eq!(validate_with(&runtime), Ok(()));
+    }
+
+    #[test]
+    fn refused_precompiled_code_falls_back_to_compiling_the_wasm() {
+        // Code from an engine configured otherwise (no epoch interruption): wasmtime's
+        // compatibility check refuses it, as it would code from another wasmtime.
+        let other = Engine::new(&wasmtime::Config::new()).unwrap();
+        let foreign = other.precompile_component(crate::COMPONENT).unwrap();
+        let runtime = Runtime::embedded(&foreign, crate::COMPONENT, HostConfig::default()).unwrap();
+        let why = runtime
+            .compiled_at_load()
+            .expect("the fallback is reported");
+        assert!(
+            why.starts_with("the precompiled component was refused (")
+                && why.ends_with("); compiled the embedded one instead"),
+            "{why}"
+        );
+        assert_eq!(validate_with(&runtime), Ok(()));
+        let reconfigured = runtime.with_config(HostConfig::default()).unwrap();
+        assert_eq!(reconfigured.compiled_at_load(), Some(why));
+    }
 
     #[test]
     fn debug_shows_variable_names_but_no_values() {

@@ -465,3 +465,60 @@ fn a_malformed_endpoint_is_an_argument_error_not_a_host_failure() {
         text(&validate.stderr)
     );
 }
+
+/// `sfn-start --component PATH --validate-only` with only this cache home.
+fn with_component(cache_home: &Path) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sfn-start"));
+    command
+        .args(["--component", sfn_host::PLUGIN_WASM, "--validate-only"])
+        .args(["--state-machine-arn", ARN])
+        .env_clear()
+        .env("XDG_CACHE_HOME", cache_home);
+    run(command, None)
+}
+
+fn cached_files(cache_home: &Path) -> Vec<std::path::PathBuf> {
+    let dir = cache_home.join("sfn-start/components");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries.map(|entry| entry.unwrap().path()).collect()
+}
+
+#[test]
+fn a_component_file_is_compiled_once_and_cached() {
+    let home = std::env::temp_dir().join(format!("sfn-start-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let first = with_component(&home);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert_eq!(text(&first.stderr), "The arguments are valid.\n");
+    let cached = cached_files(&home);
+    assert_eq!(cached.len(), 1, "{cached:?}");
+    assert_eq!(cached[0].extension().unwrap(), "cwasm");
+    let written = std::fs::metadata(&cached[0]).unwrap().modified().unwrap();
+
+    // Found, not written again.
+    let second = with_component(&home);
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    assert_eq!(cached_files(&home), cached);
+    let unchanged = std::fs::metadata(&cached[0]).unwrap().modified().unwrap();
+    assert_eq!(unchanged, written);
+
+    // A damaged entry is refused by wasmtime, compiled again and replaced.
+    std::fs::write(&cached[0], b"not compiled code").unwrap();
+    let third = with_component(&home);
+    assert_eq!(third.status.code(), Some(0), "{}", text(&third.stderr));
+    assert!(std::fs::metadata(&cached[0]).unwrap().len() > 1000);
+    std::fs::remove_dir_all(&home).unwrap();
+}
+
+#[test]
+fn a_cache_that_cannot_be_written_only_means_compiling() {
+    // A cache home that is a file: no directory can be made under it.
+    let file = std::env::temp_dir().join(format!("sfn-start-cache-file-{}", std::process::id()));
+    std::fs::write(&file, b"").unwrap();
+    let output = with_component(&file);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stderr), "The arguments are valid.\n");
+    std::fs::remove_file(&file).unwrap();
+}
