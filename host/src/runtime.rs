@@ -171,24 +171,23 @@ impl Runtime {
             "the component does not export sfn:action/start-execution",
         ))?;
         let ticker = Arc::new(EpochTicker::start(engine.clone()));
-        let mut runtime = Self::configured(engine, pre, ticker, config)?;
-        runtime.compiled_at_load = compiled_at_load.map(Arc::from);
-        Ok(runtime)
+        let compiled_at_load = compiled_at_load.map(Arc::from);
+        Self::configured(engine, pre, ticker, compiled_at_load, config)
     }
 
     /// The same compiled component under another configuration (other credentials, clock
     /// or allowed endpoint): no recompilation, no relinking.
     pub fn with_config(&self, config: HostConfig) -> Result<Self> {
         let (engine, pre) = (self.engine.clone(), self.pre.clone());
-        let mut runtime = Self::configured(engine, pre, self._ticker.clone(), config)?;
-        runtime.compiled_at_load = self.compiled_at_load.clone();
-        Ok(runtime)
+        let (ticker, compiled_at_load) = (self._ticker.clone(), self.compiled_at_load.clone());
+        Self::configured(engine, pre, ticker, compiled_at_load, config)
     }
 
     fn configured(
         engine: Engine,
         pre: PluginPre<State>,
         ticker: Arc<EpochTicker>,
+        compiled_at_load: Option<Arc<str>>,
         config: HostConfig,
     ) -> Result<Self> {
         let policy = Policy::new(config.allowed_endpoint.as_deref()).map_err(HostError::Config)?;
@@ -197,7 +196,7 @@ impl Runtime {
             pre,
             policy: Arc::new(policy),
             config,
-            compiled_at_load: None,
+            compiled_at_load,
             _ticker: ticker,
         })
     }
