@@ -24,12 +24,14 @@
 pub mod cache;
 mod engine;
 mod error;
+mod outbound;
 pub mod policy;
 mod runtime;
 
 pub use error::HostError;
+pub use outbound::Timeouts;
 pub use policy::Policy;
-pub use runtime::{HostConfig, Runtime};
+pub use runtime::{HostConfig, Instances, POOLED_CALLS, Runtime};
 pub use sfn_core::types::{
     ClientOptions, Credentials, Error, Execution, FieldError, ServiceError, SignedRequest,
     StartExecutionConfig,

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use sfn_cli::{Backend, Flags, HostError};
 use sfn_host::{
-    ClientOptions, Error, Execution, FieldError, HostConfig, Runtime, SignedRequest,
+    ClientOptions, Error, Execution, FieldError, HostConfig, Instances, Runtime, SignedRequest,
     StartExecutionConfig,
 };
 
@@ -49,6 +49,8 @@ impl Wasmtime {
             host.allow_endpoint(url);
         }
         host.wall_clock = args.flags.signing_time;
+        // One call per process: reserving a pool of instance slots would only cost time.
+        host.instances = Instances::OnDemand;
         let runtime = match &args.component {
             Some(path) => Runtime::from_file(path, host),
             None => Runtime::new(host),

@@ -4,12 +4,14 @@
 //! - `component`: the plugin through the library, without a network: interface, wiring of
 //!   validation, signing against the shared vector and an independent verifier.
 //! - `service`: the library against the SigV4-verifying stand-in.
+//! - `connections`: the pooled client: keep-alive, the policy before any connection, timeouts.
 //! - `cli`: `sfn-start` and `wasmtime run` of the command component, byte for byte.
 //! - `moto`, `oracle`: against moto and botocore, set up by `tests/run` (skipped, and said
 //!   so, when they are not).
 
 mod cli;
 mod component;
+mod connections;
 mod moto;
 mod oracle;
 mod service;

@@ -289,7 +289,7 @@ async fn a_dropped_connection_is_a_transport_error() {
     assert_eq!(
         start(&server, &config(ARN)).await,
         Err(Error::Transport(format!(
-            "request to {}/ failed: HTTP protocol error",
+            "request to {}/ failed: connection closed before a response",
             server.url()
         )))
     );

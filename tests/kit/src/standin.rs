@@ -14,7 +14,7 @@
 
 use crate::sigv4::{self, Credential};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -22,7 +22,10 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 use tokio::net::TcpStream;
@@ -71,6 +74,12 @@ pub enum Reply {
     },
     /// Close the TCP connection without sending any response bytes.
     Drop,
+    /// Send the head of a 200 with a `content-length` of `body`, then `sent` bytes of
+    /// `body`, then nothing more, holding the connection open: a server that stalls
+    /// mid-body.
+    Stall { body: Vec<u8>, sent: usize },
+    /// Read the request, then never answer, holding the connection open.
+    Hang,
 }
 
 impl Reply {
@@ -135,6 +144,7 @@ struct Shared {
     options: Options,
     reply: Box<ReplyFn>,
     log: Mutex<Vec<Recorded>>,
+    connections: AtomicUsize,
 }
 
 impl Shared {
@@ -183,6 +193,7 @@ impl StandIn {
             options,
             reply,
             log,
+            connections: AtomicUsize::new(0),
         });
         let (stop, stopped) = oneshot::channel();
         let served = Arc::clone(&shared);
@@ -205,6 +216,11 @@ impl StandIn {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// TCP connections accepted so far: with keep-alive, fewer than requests.
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
     }
 
     /// Everything received so far, in order of arrival.
@@ -236,7 +252,10 @@ fn serve(listener: std::net::TcpListener, shared: Arc<Shared>, mut stopped: ones
             tokio::select! {
                 _ = &mut stopped => break,
                 accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => drop(tokio::spawn(serve_connection(stream, Arc::clone(&shared)))),
+                    Ok((stream, _)) => {
+                        shared.connections.fetch_add(1, Ordering::SeqCst);
+                        drop(tokio::spawn(serve_connection(stream, Arc::clone(&shared))));
+                    }
                     // Out of descriptors, say: back off instead of spinning.
                     Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
                 },
@@ -265,7 +284,7 @@ async fn handle(
     shared: Arc<Shared>,
     abort: Arc<Notify>,
     request: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<Answer>, Infallible> {
     let (recorded, outcome) = receive(request, &shared).await;
     shared.log().push(recorded.clone());
     let reply = match outcome {
@@ -277,7 +296,9 @@ async fn handle(
             status,
             headers,
             body,
-        } => Ok(response(status, headers, body)),
+        } => Ok(response(status, headers, body).map(Either::Left)),
+        Reply::Stall { body, sent } => Ok(stalled(body, sent)),
+        Reply::Hang => std::future::pending().await,
         Reply::Drop => {
             abort.notify_one();
             std::future::pending().await
@@ -437,6 +458,39 @@ fn check_auth(recorded: &Recorded, arn_region: &str, shared: &Shared) -> Result<
         ));
     }
     Ok(())
+}
+
+/// A whole body, or one that stalls.
+type Answer = Either<Full<Bytes>, Stalling>;
+
+fn stalled(mut body: Vec<u8>, sent: usize) -> Response<Answer> {
+    let length = body.len();
+    body.truncate(sent);
+    Response::builder()
+        .status(200)
+        .header("content-type", JSON_1_0)
+        .header("content-length", length)
+        .body(Either::Right(Stalling(Some(Bytes::from(body)))))
+        .expect("a 200 with a content-length is valid")
+}
+
+/// Yields its bytes, then never another frame (the connection stays open until the
+/// client gives up or the stand-in stops).
+pub struct Stalling(Option<Bytes>);
+
+impl hyper::body::Body for Stalling {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+        match self.0.take() {
+            Some(bytes) => Poll::Ready(Some(Ok(hyper::body::Frame::data(bytes)))),
+            None => Poll::Pending,
+        }
+    }
 }
 
 fn response(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Response<Full<Bytes>> {
@@ -712,6 +766,46 @@ mod tests {
             std::net::TcpStream::connect(addr).is_err(),
             "port still open after drop"
         );
+    }
+
+    #[test]
+    fn a_stall_sends_the_head_and_part_of_the_body_then_holds_the_connection() {
+        use std::io::{ErrorKind, Read, Write};
+        let body = br#"{"executionArn":"x","startDate":1}"#.to_vec();
+        let script = body.clone();
+        let standin = StandIn::start(vec![cred()], move |_| Reply::Stall {
+            body: script.clone(),
+            sent: 10,
+        });
+        let mut stream = std::net::TcpStream::connect(standin.addr()).unwrap();
+        stream
+            .write_all(&signed_request(&standin, &cred(), REGION, &request_body()))
+            .unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        let mut received = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let stalled = loop {
+            match stream.read(&mut chunk) {
+                Ok(0) => panic!("closed instead of stalling"),
+                Ok(n) => received.extend_from_slice(&chunk[..n]),
+                Err(e) => break e.kind(),
+            }
+        };
+        assert!(matches!(
+            stalled,
+            ErrorKind::WouldBlock | ErrorKind::TimedOut
+        ));
+        let text = String::from_utf8(received).unwrap();
+        let (head, sent) = text.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+        assert!(
+            head.contains(&format!("content-length: {}", body.len())),
+            "{head}"
+        );
+        assert_eq!(sent.as_bytes(), &body[..10]);
+        assert_eq!(standin.connections(), 1);
     }
 
     #[test]

@@ -1,0 +1,171 @@
+//! The library's pooled HTTP client: connections kept alive and shared, the outbound
+//! policy deciding before any connection is used, and the read timeouts enforced.
+
+use std::time::{Duration, Instant};
+
+use sfn_host::{Error, HostConfig, Runtime, Timeouts};
+use sfn_test_kit::sigv4::Credential;
+use sfn_test_kit::standin::{Recorded, Reply, StandIn};
+use sfn_test_kit::{AKID, ARN, EXECUTION_ARN, SECRET};
+
+use crate::{config, host, options, runtime};
+
+fn success(_: &Recorded) -> Reply {
+    Reply::success(EXECUTION_ARN, "1.7E9", "req-ok")
+}
+
+fn standin(reply: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> StandIn {
+    StandIn::start(vec![Credential::new(AKID, SECRET)], reply)
+}
+
+async fn start(runtime: &Runtime, server: &StandIn) -> Result<sfn_host::Execution, Error> {
+    runtime
+        .start(&config(ARN), &options(Some(&server.url())))
+        .await
+        .expect("the call completes")
+}
+
+/// A host whose reads give up after `read`.
+fn impatient(server: &StandIn, read: Duration) -> HostConfig {
+    HostConfig {
+        io_timeouts: Timeouts {
+            read,
+            ..Timeouts::default()
+        },
+        ..host(&server.url(), None)
+    }
+}
+
+#[tokio::test]
+async fn sequential_calls_reuse_one_connection() {
+    let server = standin(success);
+    let runtime = runtime(host(&server.url(), None));
+    for _ in 0..5 {
+        assert!(start(&runtime, &server).await.is_ok());
+    }
+    assert_eq!(server.requests().len(), 5);
+    assert_eq!(server.connections(), 1);
+}
+
+#[tokio::test]
+async fn reconfigured_runtimes_share_the_pool() {
+    let server = standin(success);
+    let first = runtime(host(&server.url(), None));
+    assert!(start(&first, &server).await.is_ok());
+    let second = first.with_config(host(&server.url(), None)).unwrap();
+    assert!(start(&second, &server).await.is_ok());
+    assert_eq!(server.connections(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_calls_open_at_most_one_connection_each_and_keep_them() {
+    let server = standin(success);
+    let runtime = runtime(host(&server.url(), None));
+    let call = || start(&runtime, &server);
+    let results = tokio::join!(call(), call(), call(), call());
+    for result in [results.0, results.1, results.2, results.3] {
+        assert!(result.is_ok(), "{result:?}");
+    }
+    let opened = server.connections();
+    assert!((1..=4).contains(&opened), "{opened} connections");
+    assert!(start(&runtime, &server).await.is_ok());
+    assert_eq!(server.connections(), opened, "the fifth call reused one");
+}
+
+#[tokio::test]
+async fn a_host_outside_the_policy_never_gets_a_connection_pooled_or_new() {
+    let allowed = standin(success);
+    let first = runtime(host(&allowed.url(), None));
+    assert!(start(&first, &allowed).await.is_ok());
+    assert_eq!(allowed.connections(), 1);
+
+    // Same pool, a pooled connection to `allowed` idle in it, but a policy that allows
+    // nothing custom: the pooled connection must not be used.
+    let denied = first
+        .with_config(HostConfig {
+            allowed_endpoint: None,
+            ..host(&allowed.url(), None)
+        })
+        .unwrap();
+    let refused = start(&denied, &allowed).await;
+    assert!(
+        matches!(&refused, Err(Error::Transport(m)) if m.contains("refused by the host's outbound policy")),
+        "{refused:?}"
+    );
+    assert_eq!(allowed.requests().len(), 1);
+
+    // A host the pool has never seen gets no new connection either.
+    let stranger = standin(success);
+    let refused = start(&first, &stranger).await;
+    assert!(matches!(refused, Err(Error::Transport(_))), "{refused:?}");
+    assert_eq!((stranger.connections(), stranger.requests().len()), (0, 0));
+}
+
+#[tokio::test]
+async fn a_server_that_stalls_mid_body_is_a_transport_error_within_the_bound() {
+    let server = standin(|_| Reply::Stall {
+        body: format!(r#"{{"executionArn":"{EXECUTION_ARN}","startDate":1.7E9}}"#).into_bytes(),
+        sent: 20,
+    });
+    let read = Duration::from_millis(300);
+    let began = Instant::now();
+    let result = start(&runtime(impatient(&server, read)), &server).await;
+    let took = began.elapsed();
+    assert_eq!(
+        result,
+        Err(Error::Transport(format!(
+            "request to {}/ failed: reading the response: connection read timeout",
+            server.url()
+        )))
+    );
+    // The bound, plus the scheduling slack of a loaded 2-core machine.
+    assert!(
+        took >= read && took < read + Duration::from_secs(5),
+        "{took:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_is_a_transport_error_within_the_bound() {
+    let server = standin(|_| Reply::Hang);
+    let read = Duration::from_millis(300);
+    let began = Instant::now();
+    let result = start(&runtime(impatient(&server, read)), &server).await;
+    let took = began.elapsed();
+    assert_eq!(
+        result,
+        Err(Error::Transport(format!(
+            "request to {}/ failed: timed out waiting for the response",
+            server.url()
+        )))
+    );
+    assert!(
+        took >= read && took < read + Duration::from_secs(5),
+        "{took:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_the_server_closes_is_not_reused() {
+    let server = standin(|_| match Reply::success(EXECUTION_ARN, "1.7E9", "req-ok") {
+        Reply::Raw {
+            status,
+            mut headers,
+            body,
+        } => {
+            headers.push(("connection".into(), "close".into()));
+            Reply::Raw {
+                status,
+                headers,
+                body,
+            }
+        }
+        other => other,
+    });
+    let runtime = runtime(host(&server.url(), None));
+    for _ in 0..3 {
+        let result = start(&runtime, &server).await;
+        assert!(result.is_ok(), "{result:?}");
+    }
+    assert_eq!((server.requests().len(), server.connections()), (3, 3));
+}
