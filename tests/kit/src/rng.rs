@@ -1,5 +1,5 @@
 //! xorshift64*: a deterministic generator, so that a failing case replays from its seed.
-//! Shared by the oracle's generated cases and the core's no-panic test.
+//! The botocore oracle's generated cases (the core's properties use proptest).
 
 pub struct Rng(pub u64);
 

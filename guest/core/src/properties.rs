@@ -1,0 +1,334 @@
+//! Property tests (proptest): names, ARNs, responses, and the whole core never panicking.
+//!
+//! Each test's case count is `PROPTEST_CASES` if set, else the count written here, small
+//! enough for CI. A failure shrinks to a minimal case, prints its seed, and proptest records
+//! it under `proptest-regressions/` (commit that file: the case then runs first, always).
+//! The long run is in the README: `PROPTEST_CASES=10000000 cargo test --release -p sfn-core
+//! properties`.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use proptest::prelude::*;
+use proptest::test_runner::Config;
+
+use crate::types::{ClientOptions, Credentials, Error, StartExecutionConfig};
+use crate::wire::{self, Response};
+use crate::{arn, name, partition, start};
+
+/// `PROPTEST_CASES`, else `default`.
+fn cases(default: u32) -> Config {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default);
+    Config {
+        cases,
+        ..Config::default()
+    }
+}
+
+/// Pieces that sit on the rules' edges, glued together, or any text at all.
+fn edgy_text() -> impl Strategy<Value = String> {
+    const PIECES: &[&str] = &[
+        "arn",
+        ":",
+        "aws",
+        "aws-cn",
+        "states",
+        "us-east-1",
+        "cn-north-1",
+        "123456789012",
+        "stateMachine",
+        "m",
+        "/",
+        "1",
+        "PROD",
+        "{",
+        "}",
+        "[",
+        "]",
+        "\"",
+        "\\",
+        "\\u",
+        "d800",
+        " ",
+        "\u{a0}",
+        "\n",
+        "\r",
+        "\u{0}",
+        "\u{7f}",
+        "\u{fffe}",
+        "\u{10ffff}",
+        "é",
+        "😀",
+        "-",
+        ".",
+        "@",
+        "http://",
+        "https://",
+        "<Code>",
+        "</Code>",
+        "<title>",
+        "1e999",
+        "-0",
+        "",
+    ];
+    prop_oneof![
+        3 => prop::collection::vec(prop::sample::select(PIECES), 0..12).prop_map(|p| p.concat()),
+        1 => any::<String>(),
+    ]
+}
+
+/// Letters, digits, `-` and `_`: characters every name may hold.
+fn name_char() -> impl Strategy<Value = char> {
+    prop_oneof![
+        prop::char::ranges(vec!['a'..='z', 'A'..='Z', '0'..='9'].into()),
+        Just('-'),
+        Just('_'),
+        prop::sample::select(vec!['é', 'ß', 'Ω', '日', '😀']),
+    ]
+}
+
+fn valid_name() -> impl Strategy<Value = String> {
+    prop::collection::vec(name_char(), 1..=name::MAX_CHARS).prop_map(String::from_iter)
+}
+
+/// A region and the partition that holds it: one of every partition.
+fn region() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        "us-east-1",
+        "eu-west-1",
+        "cn-north-1",
+        "us-gov-west-1",
+        "us-iso-east-1",
+        "us-isob-east-1",
+        "eu-isoe-west-1",
+        "us-isof-south-1",
+    ])
+}
+
+proptest! {
+    #![proptest_config(cases(2_000))]
+
+    #[test]
+    fn names_of_allowed_characters_up_to_80_are_accepted(name in valid_name()) {
+        prop_assert_eq!(name::check(&name), Vec::<String>::new());
+    }
+
+    #[test]
+    fn longer_names_are_refused_with_their_count(
+        name in prop::collection::vec(name_char(), name::MAX_CHARS + 1..=200)
+            .prop_map(String::from_iter)
+    ) {
+        let count = name.chars().count();
+        prop_assert_eq!(
+            name::check(&name),
+            vec![format!("must be at most 80 characters (Unicode scalar values), got {count}")]
+        );
+    }
+
+    #[test]
+    fn a_forbidden_character_is_refused_at_its_byte(
+        name in valid_name(),
+        at in any::<prop::sample::Index>(),
+        bad in prop::sample::select(vec![' ', '\t', '<', '}', '?', '*', '"', '#', ':', '/', '\u{0}', '\u{85}', '\u{ffff}']),
+    ) {
+        let mut chars: Vec<char> = name.chars().collect();
+        chars.truncate(name::MAX_CHARS - 1);
+        chars.insert(at.index(chars.len() + 1), bad);
+        let name = String::from_iter(chars);
+        let byte = name.find(bad).expect("inserted above");
+        let problems = name::check(&name);
+        prop_assert_eq!(problems.len(), 1, "{:?}", problems);
+        let expected_position = format!(" at byte {byte}");
+        prop_assert!(problems[0].ends_with(&expected_position), "{}", problems[0]);
+    }
+
+    #[test]
+    fn well_formed_arns_parse_into_their_parts(
+        region in region(),
+        account in "[0-9]{12}",
+        name in valid_name(),
+        version in proptest::option::of(1u32..1_000_000),
+    ) {
+        let partition = partition::of_region(region).expect("a known region");
+        let mut text = format!("arn:{}:states:{region}:{account}:stateMachine:{name}", partition.id);
+        if let Some(version) = version {
+            text += &format!(":{version}");
+        }
+        let parsed = arn::parse(&text).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        prop_assert_eq!(
+            (parsed.partition.id, parsed.region, parsed.account, parsed.name),
+            (partition.id, region, account.as_str(), name.as_str())
+        );
+        let version = version.map(|v| v.to_string());
+        let qualifier = match parsed.qualifier {
+            Some(arn::Qualifier::Version(v)) => Some(v.to_string()),
+            _ => None,
+        };
+        prop_assert_eq!(qualifier, version);
+    }
+
+    #[test]
+    fn any_text_as_an_arn_is_parsed_or_refused_with_reasons(text in edgy_text()) {
+        if let Err(problems) = arn::parse(&text) {
+            prop_assert!(!problems.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_success_body_gives_its_arn_and_start_date_to_the_millisecond(
+        arn in any::<String>(),
+        ms in -9_000_000_000_000i64..9_000_000_000_000,
+        request_id in proptest::option::of("[a-f0-9-]{1,36}"),
+    ) {
+        let seconds = ms as f64 / 1000.0;
+        let body = format!(
+            r#"{{"executionArn":{},"startDate":{seconds}}}"#,
+            serde_json::to_string(&arn).expect("strings serialise")
+        );
+        let mut headers = vec![("content-type".to_string(), "application/x-amz-json-1.0".to_string())];
+        if let Some(id) = &request_id {
+            headers.push(("x-amzn-RequestId".to_string(), id.clone()));
+        }
+        let response = Response { status: 200, headers, body: body.into_bytes() };
+        let execution = wire::parse_response(&response)
+            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        prop_assert_eq!(execution.execution_arn, arn);
+        prop_assert_eq!(execution.start_date_epoch_ms, ms);
+        prop_assert_eq!(execution.request_id, request_id);
+    }
+
+    #[test]
+    fn any_answer_is_an_execution_or_a_described_error(
+        status in prop_oneof![Just(200u16), Just(400), Just(403), Just(429), Just(500), 0u16..1000],
+        body in edgy_text(),
+        error_type in proptest::option::of(edgy_text()),
+    ) {
+        let headers = error_type.map(|t| ("x-amzn-ErrorType".to_string(), t)).into_iter().collect();
+        let response = Response { status, headers, body: body.into_bytes() };
+        match wire::parse_response(&response) {
+            Ok(_) => prop_assert!((200..300).contains(&status)),
+            Err(Error::Service(e)) => {
+                prop_assert!(!(200..300).contains(&status));
+                prop_assert_eq!(e.status, status);
+                prop_assert!(!e.code.is_empty());
+            }
+            Err(Error::InvalidResponse(message)) => prop_assert!(!message.is_empty()),
+            Err(other) => prop_assert!(false, "unexpected {:?}", other),
+        }
+    }
+}
+
+fn maybe_text() -> impl Strategy<Value = Option<String>> {
+    proptest::option::weighted(0.7, edgy_text())
+}
+
+fn hostile_config() -> impl Strategy<Value = StartExecutionConfig> {
+    let valid = "arn:aws:states:us-east-1:123456789012:stateMachine:m".to_string();
+    (
+        prop_oneof![Just(valid), edgy_text()],
+        maybe_text(),
+        maybe_text(),
+        maybe_text(),
+        maybe_text(),
+    )
+        .prop_map(|(state_machine_arn, input, name, region, trace_header)| {
+            StartExecutionConfig {
+                state_machine_arn,
+                input,
+                name,
+                region,
+                trace_header,
+            }
+        })
+}
+
+fn hostile_options() -> impl Strategy<Value = ClientOptions> {
+    let credentials = (edgy_text(), edgy_text(), maybe_text()).prop_map(|(id, secret, token)| {
+        Credentials {
+            access_key_id: format!("A{id}"),
+            // Marked, so that finding it in an error can only mean a leak.
+            secret_access_key: format!("SECRET<{secret}>"),
+            session_token: token,
+        }
+    });
+    (
+        proptest::option::weighted(0.8, credentials),
+        proptest::option::weighted(0.3, edgy_text()),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(credentials, endpoint_url, use_fips, use_dual_stack)| ClientOptions {
+                credentials,
+                endpoint_url,
+                use_fips,
+                use_dual_stack,
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(cases(5_000))]
+
+    /// Hostile input through the whole core, from validation to the parsed answer: every
+    /// call returns, none panics, and a secret never comes back in an error.
+    #[test]
+    fn no_input_makes_the_core_panic(
+        config in hostile_config(),
+        options in hostile_options(),
+        env_value in edgy_text(),
+        status in prop_oneof![Just(200u16), Just(400), Just(403), Just(500), 0u16..1000],
+        body in edgy_text(),
+        error_type in edgy_text(),
+    ) {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let env = |name: &str| name.len().is_multiple_of(2).then(|| env_value.clone());
+        let outcome = start(&config, &options, &env, now, |_| {
+            Ok(Response {
+                status,
+                headers: vec![("x-amzn-errortype".into(), error_type.clone())],
+                body: body.clone().into_bytes(),
+            })
+        });
+        if let (Err(error), Some(credentials)) = (outcome, &options.credentials) {
+            let shown = format!("{error:?}");
+            prop_assert!(!shown.contains(&credentials.secret_access_key), "{}", shown);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(cases(2_000))]
+
+    /// A valid request is signed and handed to the transport exactly once.
+    #[test]
+    fn a_valid_request_reaches_the_transport_once(
+        name in proptest::option::of(valid_name()),
+        region in region(),
+        account in "[0-9]{12}",
+    ) {
+        let partition = partition::of_region(region).expect("a known region");
+        let config = StartExecutionConfig {
+            state_machine_arn: format!("arn:{}:states:{region}:{account}:stateMachine:m", partition.id),
+            name,
+            ..StartExecutionConfig::default()
+        };
+        let options = ClientOptions {
+            credentials: Some(Credentials {
+                access_key_id: "AKID".into(),
+                secret_access_key: "secret".into(),
+                session_token: None,
+            }),
+            ..ClientOptions::default()
+        };
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let mut sent = 0;
+        let _ = start(&config, &options, &|_: &str| None, now, |_| {
+            sent += 1;
+            Err("not sent".to_string())
+        });
+        prop_assert_eq!(sent, 1);
+    }
+}
