@@ -78,9 +78,10 @@ fn main() {
     precompile(&plugin, &precompiled);
     writeln!(
         constants,
-        "/// [`COMPONENT`] compiled by the build script with [`engine::config`] for\n\
-         /// [`ENGINE_TARGET`] and this version of wasmtime.\n\
-         pub(crate) static PRECOMPILED: &[u8] = include_bytes!({precompiled:?});"
+        "/// [`COMPONENT`] compiled by the build script with the library's engine\n\
+         /// configuration for [`ENGINE_TARGET`] and this version of wasmtime: what\n\
+         /// [`Runtime::new`] loads.\n\
+         pub static PRECOMPILED: &[u8] = include_bytes!({precompiled:?});"
     )
     .unwrap();
     std::fs::write(out.join("components.rs"), constants).expect("writing components.rs");

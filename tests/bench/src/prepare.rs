@@ -1,0 +1,76 @@
+//! Figures 3 and 4: validate + sign without sending, the component's `Runtime::prepare`
+//! (a fresh instance per call, as every call gets) against `sfn_core::prepare` called
+//! natively: the same code compiled for the host instead of for wasm.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant, SystemTime};
+
+use sfn_host::{ClientOptions, HostConfig, Runtime, StartExecutionConfig};
+
+use crate::fixtures::{credentials, small_request};
+
+/// Mean time of one call, each way.
+pub struct Prepare {
+    pub calls: u32,
+    pub component: Duration,
+    pub native: Duration,
+}
+
+/// The small request: `calls` measured calls each way after a tenth as many to warm up.
+pub fn small(calls: u32) -> Result<Prepare, String> {
+    compare(&small_request(), calls, calls / 10)
+}
+
+/// An input of exactly 262,144 bytes, the service's limit: a JSON string literal.
+pub fn large(calls: u32) -> Result<Prepare, String> {
+    let input = format!("\"{}\"", "x".repeat(262_144 - 2));
+    assert_eq!(input.len(), 262_144, "the input is the service's maximum");
+    let config = StartExecutionConfig {
+        input: Some(input),
+        ..small_request()
+    };
+    compare(&config, calls, 2)
+}
+
+fn compare(config: &StartExecutionConfig, calls: u32, warm_up: u32) -> Result<Prepare, String> {
+    let options = ClientOptions {
+        credentials: Some(credentials()),
+        ..ClientOptions::default()
+    };
+    let runtime =
+        Runtime::new(HostConfig::default()).map_err(|e| format!("loading the component: {e}"))?;
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("starting a tokio runtime: {e}"))?;
+    let component = || {
+        let prepared = tokio.block_on(runtime.prepare(config, &options));
+        let signed = prepared.map_err(|e| format!("host: {e}"))?;
+        signed.map(drop).map_err(|e| format!("component: {e:?}"))
+    };
+    let native = || {
+        let signed = sfn_core::prepare(config, &options, &|_| None, SystemTime::now());
+        signed.map(drop).map_err(|e| format!("native: {e:?}"))
+    };
+    Ok(Prepare {
+        calls,
+        component: mean(component, calls, warm_up)?,
+        native: mean(native, calls, warm_up)?,
+    })
+}
+
+/// The mean time of `call` over `calls` calls, after `warm_up` untimed ones.
+fn mean(
+    call: impl Fn() -> Result<(), String>,
+    calls: u32,
+    warm_up: u32,
+) -> Result<Duration, String> {
+    for _ in 0..warm_up {
+        call()?;
+    }
+    let started = Instant::now();
+    for _ in 0..calls {
+        black_box(call()?);
+    }
+    Ok(started.elapsed() / calls.max(1))
+}
