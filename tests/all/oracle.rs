@@ -4,15 +4,18 @@
 //! serializer must write the same JSON body (as a JSON value: it spaces and escapes
 //! differently, `json.dumps` defaults, so its bytes cannot match).
 //!
-//! `SFN_ORACLE_CASES` and `SFN_ORACLE_SEED` change how many cases run and which.
+//! Cases come from proptest strategies. `SFN_ORACLE_CASES` and `SFN_ORACLE_SEED` change how
+//! many run and which; a failure names its case, and the seed replays the run.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::runtime;
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Value, json};
 use sfn_host::{ClientOptions, HostConfig, SignedRequest, StartExecutionConfig};
 use sfn_test_kit::peers::oracle;
-use sfn_test_kit::rng::Rng;
 
 const DEFAULT_CASES: usize = 2_000;
 
@@ -62,32 +65,43 @@ fn text_pool() -> Vec<char> {
     pool
 }
 
-/// A JSON text as a user might write it: random shape, spacing and escapes.
-fn json_text(rng: &mut Rng, pool: &[char], depth: usize) -> String {
-    match rng.below(if depth == 0 { 4 } else { 6 }) {
-        0 => serde_json::to_string(&rng.string(pool, 0, 12)).unwrap(),
-        1 => ["0", "-1.5e3", "12345678901234567890", "1E-7"][rng.below(4)].to_string(),
-        2 => ["true", "false", "null"][rng.below(3)].to_string(),
-        // Escapes kept as written: the input is sent as text, not re-encoded.
-        3 => r#""\u00e9\ud83d\ude80\/\b""#.to_string(),
-        4 => {
-            let items: Vec<String> = (0..rng.below(4))
-                .map(|_| json_text(rng, pool, depth - 1))
-                .collect();
-            format!("[{}]", items.join(if rng.chance(50) { "," } else { ", " }))
-        }
-        _ => {
-            let members: Vec<String> = (0..rng.below(4))
-                .map(|_| {
-                    let key = serde_json::to_string(&rng.string(pool, 0, 8)).unwrap();
-                    format!("{key}: {}", json_text(rng, pool, depth - 1))
-                })
-                .collect();
-            format!("{{ {} }}", members.join(",\n  "))
-        }
-    }
+/// `min` to `max` characters drawn from `pool`.
+fn chars(pool: Vec<char>, min: usize, max: usize) -> impl Strategy<Value = String> + Clone {
+    prop::collection::vec(prop::sample::select(pool), min..=max).prop_map(String::from_iter)
 }
 
+fn json_string(text: &str) -> String {
+    serde_json::to_string(text).expect("strings serialise")
+}
+
+/// A JSON text as a user might write it: random shape, spacing and escapes.
+fn json_text() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        chars(text_pool(), 0, 12).prop_map(|s| json_string(&s)),
+        prop::sample::select(vec!["0", "-1.5e3", "12345678901234567890", "1E-7"])
+            .prop_map(String::from),
+        prop::sample::select(vec!["true", "false", "null"]).prop_map(String::from),
+        // Escapes kept as written: the input is sent as text, not re-encoded.
+        Just(r#""\u00e9\ud83d\ude80\/\b""#.to_string()),
+    ];
+    leaf.prop_recursive(3, 32, 4, |inner| {
+        let key = chars(text_pool(), 0, 8);
+        prop_oneof![
+            (prop::collection::vec(inner.clone(), 0..4), any::<bool>()).prop_map(
+                |(items, tight)| format!("[{}]", items.join(if tight { "," } else { ", " }))
+            ),
+            prop::collection::vec((key, inner), 0..4).prop_map(|members| {
+                let members: Vec<String> = members
+                    .iter()
+                    .map(|(key, value)| format!("{}: {value}", json_string(key)))
+                    .collect();
+                format!("{{ {} }}", members.join(",\n  "))
+            }),
+        ]
+    })
+}
+
+#[derive(Debug)]
 struct Case {
     region: &'static str,
     fips: bool,
@@ -99,51 +113,79 @@ struct Case {
     config: StartExecutionConfig,
 }
 
-fn case(rng: &mut Rng) -> Case {
-    let (partition, regions) = *rng.pick(REGIONS);
-    let region = *rng.pick(regions);
+/// A region and its partition, from the table above.
+fn place() -> impl Strategy<Value = (&'static str, &'static str)> {
+    let pairs: Vec<(&'static str, &'static str)> = REGIONS
+        .iter()
+        .flat_map(|(partition, regions)| regions.iter().map(move |region| (*partition, *region)))
+        .collect();
+    prop::sample::select(pairs)
+}
+
+/// `:version`, `:alias` or nothing.
+fn qualifier() -> impl Strategy<Value = String> {
+    let alias: Vec<char> = ('A'..='Z')
+        .chain('0'..='9')
+        .chain("abc_-.".chars())
+        .collect();
+    prop_oneof![
+        1 => (1u32..1000).prop_map(|v| format!(":{v}")),
+        1 => chars(alias, 1, 80).prop_map(|a| format!(":{a}")),
+        2 => Just(String::new()),
+    ]
+}
+
+fn case() -> impl Strategy<Value = Case> {
     let upper: Vec<char> = ('A'..='Z').chain('0'..='9').collect();
     let base64: Vec<char> = ('A'..='Z')
         .chain('a'..='z')
         .chain('0'..='9')
         .chain("+/=".chars())
         .collect();
-    let names = name_pool();
-    let text = text_pool();
     // `\p{ASCII}*`, but a line break would end the header in an HTTP message.
     let ascii: Vec<char> = (0u8..=127)
         .map(char::from)
         .filter(|c| !matches!(c, '\r' | '\n'))
         .collect();
-    let machine = rng.string(&names, 1, 80);
-    let alias: Vec<char> = upper.iter().copied().chain("abc_-.".chars()).collect();
-    let qualifier = match rng.below(4) {
-        0 => format!(":{}", 1 + rng.below(999)),
-        1 => format!(":{}", rng.string(&alias, 1, 80)),
-        _ => String::new(),
-    };
-    let account: String = (0..12)
-        .map(|_| char::from(b'0' + rng.below(10) as u8))
-        .collect();
-    Case {
-        region,
-        fips: rng.chance(50),
-        dual_stack: rng.chance(50),
-        key_id: format!("AKIA{}", rng.string(&upper, 16, 16)),
-        secret: rng.string(&base64, 40, 40),
-        token: rng.chance(50).then(|| rng.string(&base64, 16, 600)),
+    let machine = (place(), "[0-9]{12}", chars(name_pool(), 1, 80), qualifier());
+    let identity = (
+        chars(upper, 16, 16),
+        chars(base64.clone(), 40, 40),
+        proptest::option::of(chars(base64, 16, 600)),
         // 2000-01-01 to 2099-12-31.
-        epoch_seconds: 946_684_800 + rng.next_u64() % 3_155_760_000,
-        config: StartExecutionConfig {
-            state_machine_arn: format!(
-                "arn:{partition}:states:{region}:{account}:stateMachine:{machine}{qualifier}"
-            ),
-            input: rng.chance(80).then(|| json_text(rng, &text, 3)),
-            name: rng.chance(70).then(|| rng.string(&names, 1, 80)),
-            region: rng.chance(20).then(|| region.to_string()),
-            trace_header: rng.chance(30).then(|| rng.string(&ascii, 0, 256)),
+        946_684_800u64..946_684_800 + 3_155_760_000,
+    );
+    let arguments = (
+        proptest::option::weighted(0.8, json_text()),
+        proptest::option::weighted(0.7, chars(name_pool(), 1, 80)),
+        proptest::bool::weighted(0.2),
+        proptest::option::weighted(0.3, chars(ascii, 0, 256)),
+    );
+    (machine, identity, arguments, any::<bool>(), any::<bool>()).prop_map(
+        |(machine, identity, arguments, fips, dual_stack)| {
+            let ((partition, region), account, name, qualifier) = machine;
+            let (key_id, secret, token, epoch_seconds) = identity;
+            let (input, execution_name, with_region, trace_header) = arguments;
+            Case {
+                region,
+                fips,
+                dual_stack,
+                key_id: format!("AKIA{key_id}"),
+                secret,
+                token,
+                epoch_seconds,
+                config: StartExecutionConfig {
+                    state_machine_arn: format!(
+                        "arn:{partition}:states:{region}:{account}:stateMachine:{name}{qualifier}"
+                    ),
+                    input,
+                    name: execution_name,
+                    region: with_region.then(|| region.to_string()),
+                    trace_header,
+                },
+            }
         },
-    }
+    )
 }
 
 /// The component's signed request for a case.
@@ -245,12 +287,19 @@ fn setting(name: &str, default: u64) -> u64 {
 async fn botocore_signs_generated_requests_identically() {
     let cases = setting("SFN_ORACLE_CASES", DEFAULT_CASES as u64);
     let seed = setting("SFN_ORACLE_SEED", 0x5eed_f00d);
-    let mut rng = Rng(seed);
     let Some(botocore) = oracle() else { return };
+    let mut seed_bytes = [0u8; 32];
+    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes);
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    let cases_from = case();
     let started = SystemTime::now();
     let (mut tokens, mut fips, mut dual, mut non_ascii) = (0, 0, 0, 0);
     for _ in 0..cases {
-        let case = case(&mut rng);
+        let case = cases_from
+            .new_tree(&mut runner)
+            .expect("the strategy always generates")
+            .current();
         let request = prepare(&case).await;
         let answer = botocore.ask(&question(&case, &request));
         compare(&case, &request, &answer);
