@@ -6,10 +6,12 @@
 //! moto, the emulator, refuses version- and alias-qualified ARNs in StartExecution, so
 //! those forms are proven here on the stand-in.
 
+use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use crate::{config, host, options, runtime};
 use sfn_host::{Error, Execution, HostConfig, ServiceError, StartExecutionConfig};
+use sfn_test_kit::service::{Executions, execution_arn};
 use sfn_test_kit::sigv4::Credential;
 use sfn_test_kit::standin::{CHECK_FAILED_REQUEST_ID, Recorded, Reply, StandIn};
 use sfn_test_kit::{AKID, ARN, EXECUTION_ARN, SECRET, TOKEN};
@@ -445,5 +447,66 @@ async fn the_call_deadline_covers_a_server_that_does_not_answer() {
         started.elapsed() < Duration::from_secs(2),
         "{:?}",
         started.elapsed()
+    );
+}
+
+/// A stand-in that answers as the service's model of executions does.
+fn modelled() -> (StandIn, Arc<Executions>) {
+    let executions = Arc::new(Executions::default());
+    let model = Arc::clone(&executions);
+    (standin(move |request| model.reply(request)), executions)
+}
+
+fn named(name: &str, input: &str) -> StartExecutionConfig {
+    StartExecutionConfig {
+        name: Some(name.into()),
+        input: Some(input.into()),
+        ..config(ARN)
+    }
+}
+
+#[tokio::test]
+async fn the_same_name_and_input_return_the_running_execution_again() {
+    let (server, executions) = modelled();
+    let first = start(&server, &named("run-1", r#"{"a":1}"#)).await;
+    let again = start(&server, &named("run-1", r#"{"a":1}"#)).await;
+    let first = first.expect("started");
+    let again = again.expect("the same execution");
+    assert_eq!(
+        (&again.execution_arn, again.start_date_epoch_ms),
+        (&first.execution_arn, first.start_date_epoch_ms)
+    );
+    assert_eq!(first.execution_arn, execution_arn(ARN, "run-1"));
+    assert_eq!(executions.started().len(), 1);
+}
+
+#[tokio::test]
+async fn a_used_name_with_other_input_or_a_closed_execution_already_exists() {
+    let (server, executions) = modelled();
+    let first = start(&server, &named("run-1", r#"{"a":1}"#)).await.unwrap();
+    let exists = |request_id: &str| {
+        let message = format!("Execution Already Exists: '{}'", first.execution_arn);
+        service(400, "ExecutionAlreadyExists", &message, Some(request_id))
+    };
+    // The input is compared as sent: the same JSON value spaced otherwise is other input.
+    let spaced = start(&server, &named("run-1", r#"{"a": 1}"#)).await;
+    assert_eq!(spaced, Err(exists("model-1")));
+    executions.close(&first.execution_arn);
+    let closed = start(&server, &named("run-1", r#"{"a":1}"#)).await;
+    assert_eq!(closed, Err(exists("model-1")));
+    assert_eq!(executions.started().len(), 1);
+}
+
+#[tokio::test]
+async fn starts_without_a_name_are_new_executions_each_time() {
+    let (server, executions) = modelled();
+    let first = start(&server, &config(ARN)).await.unwrap();
+    let second = start(&server, &config(ARN)).await.unwrap();
+    assert_ne!(first.execution_arn, second.execution_arn);
+    let inputs: Vec<String> = executions.started().into_iter().map(|e| e.input).collect();
+    assert_eq!(
+        inputs,
+        ["{}", "{}"],
+        "the component sends Terraform's default input"
     );
 }
