@@ -47,7 +47,7 @@ pub struct HostConfig {
 /// How each call's instance gets its memory and tables.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Instances {
-    /// From slots reserved once and reused, their pages kept resident: the fastest
+    /// From slots reserved once and reused, their memory reset in place: the fastest
     /// instantiation, for a runtime that makes many calls. At most [`POOLED_CALLS`] calls
     /// run at once; one more fails to instantiate until another ends.
     #[default]
@@ -325,14 +325,14 @@ fn engine(config: &HostConfig) -> Result<Engine> {
     let mut engine =
         crate::engine::config(crate::ENGINE_TARGET).map_err(load("configuring the engine"))?;
     if config.instances == Instances::Pooled {
-        engine.allocation_strategy(pool(config.memory_limit));
+        engine.allocation_strategy(pool());
     }
     Engine::new(&engine).map_err(load("configuring the engine"))
 }
 
 /// Slots for [`POOLED_CALLS`] calls, reserved once: a call's memory is reset with
 /// `madvise` instead of mapped and unmapped, which was most of an instantiation's cost.
-fn pool(memory_limit: usize) -> wasmtime::InstanceAllocationStrategy {
+fn pool() -> wasmtime::InstanceAllocationStrategy {
     // A component holds a few core instances (the module, WASI adapter shims), each with
     // at most a memory and a table; the store's limits cap them at 16 per call.
     const PER_CALL: u32 = 16;
@@ -340,8 +340,10 @@ fn pool(memory_limit: usize) -> wasmtime::InstanceAllocationStrategy {
     pool.total_component_instances(POOLED_CALLS)
         .total_core_instances(POOLED_CALLS * PER_CALL)
         .total_memories(POOLED_CALLS * 2)
-        .total_tables(POOLED_CALLS * 2)
-        .max_memory_size(memory_limit);
+        .total_tables(POOLED_CALLS * 2);
+    // Each slot is left its default size (4 GiB, address space only): the store's limiter
+    // caps memory per call with `HostConfig::memory_limit`, which `with_config` may raise,
+    // while a slot sized from the loading configuration would silently cap it lower.
     // Nothing is kept resident (zeroed in place): the guest's 1 MiB stack sits below its
     // data, so keeping the pages a call touches means zeroing a megabyte per call. Measured
     // per warm instantiate + prepare: 108 µs with none kept, 115 µs with 64 KiB, 148 µs with
