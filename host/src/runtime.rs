@@ -122,22 +122,18 @@ impl HostConfig {
 /// A loaded, pre-instantiated component. Cheap to call many times; safe to share. Its calls
 /// share one pool of HTTP connections.
 pub struct Runtime {
-    engine: Engine,
-    pre: PluginPre<State>,
-    policy: Arc<Policy>,
+    loaded: Arc<Loaded>,
     connections: Connections,
+    policy: Arc<Policy>,
     config: HostConfig,
-    compiled_at_load: Option<Arc<str>>,
-    _ticker: Arc<EpochTicker>,
 }
 
 /// What every configuration of one loaded component shares.
-struct Shared {
+struct Loaded {
     engine: Engine,
     pre: PluginPre<State>,
-    connections: Connections,
-    ticker: Arc<EpochTicker>,
-    compiled_at_load: Option<Arc<str>>,
+    compiled_at_load: Option<String>,
+    _ticker: EpochTicker,
 }
 
 /// Epoch ticks drive the deadline: the component yields at every tick, so a call that
@@ -189,7 +185,7 @@ impl Runtime {
 
     /// Why the embedded precompiled code was not used, if it was not.
     pub fn compiled_at_load(&self) -> Option<&str> {
-        self.compiled_at_load.as_deref()
+        self.loaded.compiled_at_load.as_deref()
     }
 
     fn link(
@@ -208,17 +204,15 @@ impl Runtime {
         let pre = PluginPre::new(pre).map_err(load(
             "the component does not export sfn:action/start-execution",
         ))?;
-        let ticker = Arc::new(EpochTicker::start(engine.clone()));
-        let compiled_at_load = compiled_at_load.map(Arc::from);
-        let connections = Connections::new(config.io_timeouts).map_err(HostError::Config)?;
-        let shared = Shared {
+        let ticker = EpochTicker::start(engine.clone());
+        let loaded = Arc::new(Loaded {
             engine,
             pre,
-            connections,
-            ticker,
             compiled_at_load,
-        };
-        Self::configured(shared, config)
+            _ticker: ticker,
+        });
+        let connections = Connections::new(config.io_timeouts).map_err(HostError::Config)?;
+        Self::configured(loaded, connections, config)
     }
 
     /// The same compiled component under another configuration (other credentials, clock
@@ -231,26 +225,20 @@ impl Runtime {
         } else {
             Connections::new(config.io_timeouts).map_err(HostError::Config)?
         };
-        let shared = Shared {
-            engine: self.engine.clone(),
-            pre: self.pre.clone(),
-            connections,
-            ticker: self._ticker.clone(),
-            compiled_at_load: self.compiled_at_load.clone(),
-        };
-        Self::configured(shared, config)
+        Self::configured(self.loaded.clone(), connections, config)
     }
 
-    fn configured(shared: Shared, config: HostConfig) -> Result<Self> {
+    fn configured(
+        loaded: Arc<Loaded>,
+        connections: Connections,
+        config: HostConfig,
+    ) -> Result<Self> {
         let policy = Policy::new(config.allowed_endpoint.as_deref()).map_err(HostError::Config)?;
         Ok(Self {
-            engine: shared.engine,
-            pre: shared.pre,
+            loaded,
+            connections,
             policy: Arc::new(policy),
-            connections: shared.connections,
             config,
-            compiled_at_load: shared.compiled_at_load,
-            _ticker: shared.ticker,
         })
     }
 
@@ -298,11 +286,12 @@ impl Runtime {
 
     async fn instantiate(&self) -> Result<(Store<State>, Plugin)> {
         let outbound = Outbound::new(self.policy.clone(), self.connections.clone());
-        let mut store = Store::new(&self.engine, State::new(&self.config, outbound));
+        let mut store = Store::new(&self.loaded.engine, State::new(&self.config, outbound));
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(1);
         store.epoch_deadline_async_yield_and_update(1);
         let plugin = self
+            .loaded
             .pre
             .instantiate_async(&mut store)
             .await
