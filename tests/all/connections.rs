@@ -4,19 +4,10 @@
 use std::time::{Duration, Instant};
 
 use sfn_host::{Error, HostConfig, Runtime, Timeouts};
-use sfn_test_kit::sigv4::Credential;
-use sfn_test_kit::standin::{Recorded, Reply, StandIn};
-use sfn_test_kit::{AKID, ARN, EXECUTION_ARN, SECRET};
+use sfn_test_kit::standin::{Reply, StandIn};
+use sfn_test_kit::{ARN, EXECUTION_ARN};
 
-use crate::{config, host, options, runtime};
-
-fn success(_: &Recorded) -> Reply {
-    Reply::success(EXECUTION_ARN, "1.7E9", "req-ok")
-}
-
-fn standin(reply: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> StandIn {
-    StandIn::start(vec![Credential::new(AKID, SECRET)], reply)
-}
+use crate::{config, host, options, runtime, standin, success};
 
 async fn start(runtime: &Runtime, server: &StandIn) -> Result<sfn_host::Execution, Error> {
     runtime

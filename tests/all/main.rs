@@ -19,7 +19,19 @@ mod service;
 use std::sync::OnceLock;
 
 use sfn_host::{ClientOptions, HostConfig, Runtime, StartExecutionConfig};
-use sfn_test_kit::{AKID, SECRET};
+use sfn_test_kit::sigv4::Credential;
+use sfn_test_kit::standin::{Recorded, Reply, StandIn};
+use sfn_test_kit::{AKID, EXECUTION_ARN, SECRET};
+
+/// A stand-in that knows the standard test credentials and answers with `reply`.
+pub fn standin(reply: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> StandIn {
+    StandIn::start(vec![Credential::new(AKID, SECRET)], reply)
+}
+
+/// The stand-in's usual answer: the execution, with a start date in milliseconds.
+pub fn success(_: &Recorded) -> Reply {
+    Reply::success(EXECUTION_ARN, "1.686509515191E9", "req-ok")
+}
 
 /// The embedded component, compiled once; each test reconfigures it.
 pub fn runtime(config: HostConfig) -> Runtime {

@@ -9,20 +9,12 @@
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use crate::{config, host, options, runtime};
+use crate::{config, host, options, runtime, standin, success};
 use sfn_host::{Error, Execution, HostConfig, ServiceError, StartExecutionConfig};
 use sfn_test_kit::service::{Executions, execution_arn};
 use sfn_test_kit::sigv4::Credential;
 use sfn_test_kit::standin::{CHECK_FAILED_REQUEST_ID, Recorded, Reply, StandIn};
 use sfn_test_kit::{AKID, ARN, EXECUTION_ARN, SECRET, TOKEN};
-
-fn success(_: &Recorded) -> Reply {
-    Reply::success(EXECUTION_ARN, "1.686509515191E9", "req-ok")
-}
-
-fn standin(reply: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> StandIn {
-    StandIn::start(vec![Credential::new(AKID, SECRET)], reply)
-}
 
 /// Starts `config` against `server` with the standard test credentials.
 async fn start(server: &StandIn, config: &StartExecutionConfig) -> Result<Execution, Error> {
