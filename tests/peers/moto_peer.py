@@ -9,6 +9,7 @@ Prints one JSON line describing the peer, then reads JSON commands, one a line, 
 standard input and answers each with one JSON line:
 
     {"op": "describe", "executionArn": "..."}  -> {"ok": {DescribeExecution}} | {"error": {...}}
+    {"op": "names", "stateMachineArn": "..."}  -> {"ok": [every execution name of the state machine]}
 
 When standard input closes (the test process ended, passed or failed, or was killed) it stops
 the server and exits; the server also dies with this process (PR_SET_PDEATHSIG).
@@ -155,14 +156,20 @@ def authenticated_setup(endpoint, peer):
 
 
 def answer(sfn, command):
-    if command.get("op") != "describe":
-        return {"error": {"Code": "UnknownOp", "Message": repr(command.get("op"))}}
+    op = command.get("op")
     try:
-        found = sfn.describe_execution(executionArn=command["executionArn"])
+        if op == "describe":
+            found = sfn.describe_execution(executionArn=command["executionArn"])
+            found.pop("ResponseMetadata", None)
+            return {"ok": found}
+        if op == "names":
+            pages = sfn.get_paginator("list_executions").paginate(
+                stateMachineArn=command["stateMachineArn"]
+            )
+            return {"ok": [e["name"] for page in pages for e in page["executions"]]}
     except botocore.exceptions.ClientError as e:
         return {"error": e.response["Error"]}
-    found.pop("ResponseMetadata", None)
-    return {"ok": found}
+    return {"error": {"Code": "UnknownOp", "Message": repr(op)}}
 
 
 def main():

@@ -155,6 +155,22 @@ impl Moto {
         }
     }
 
+    /// The names of every execution of the state machine moto holds (ListExecutions).
+    pub fn execution_names(&self) -> Vec<String> {
+        let answer = self.peer.ask(&serde_json::json!({
+            "op": "names",
+            "stateMachineArn": self.state_machine_arn,
+        }));
+        match answer.get("ok").and_then(Value::as_array) {
+            Some(names) => names
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+            None => panic!("ListExecutions: {answer}"),
+        }
+    }
+
     /// The ARN of a state machine moto does not have, in the same account and region.
     pub fn unknown_state_machine(&self) -> String {
         self.state_machine_arn

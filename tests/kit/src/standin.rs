@@ -33,6 +33,31 @@ use tokio::sync::{Notify, oneshot};
 
 pub const JSON_1_0: &str = "application/x-amz-json-1.0";
 pub const TARGET: &str = "AWSStepFunctions.StartExecution";
+pub const DESCRIBE_TARGET: &str = "AWSStepFunctions.DescribeExecution";
+
+/// The operations the stand-in takes: target, required and allowed members, and the member
+/// whose ARN (of the given resource type) names the region.
+struct Operation {
+    target: &'static str,
+    required: &'static [&'static str],
+    allowed: &'static [&'static str],
+    arn: (&'static str, &'static str),
+}
+
+const OPERATIONS: [Operation; 2] = [
+    Operation {
+        target: TARGET,
+        required: &["stateMachineArn", "input"],
+        allowed: &["stateMachineArn", "input", "name", "traceHeader"],
+        arn: ("stateMachineArn", "stateMachine"),
+    },
+    Operation {
+        target: DESCRIBE_TARGET,
+        required: &["executionArn"],
+        allowed: &["executionArn", "includedData"],
+        arn: ("executionArn", "execution"),
+    },
+];
 /// The `x-amzn-RequestId` of the stand-in's own rejections.
 pub const CHECK_FAILED_REQUEST_ID: &str = "standin-check-failed";
 
@@ -78,6 +103,9 @@ pub enum Reply {
     /// `body`, then nothing more, holding the connection open: a server that stalls
     /// mid-body.
     Stall { body: Vec<u8>, sent: usize },
+    /// Send the head of a 200 with a `content-length` of `body`, then `sent` bytes of
+    /// `body`, then close the connection: an answer cut short.
+    Cut { body: Vec<u8>, sent: usize },
     /// Read the request, then never answer, holding the connection open.
     Hang,
 }
@@ -297,7 +325,8 @@ async fn handle(
             headers,
             body,
         } => Ok(response(status, headers, body).map(Either::Left)),
-        Reply::Stall { body, sent } => Ok(stalled(body, sent)),
+        Reply::Stall { body, sent } => Ok(stalled(body, sent, false)),
+        Reply::Cut { body, sent } => Ok(stalled(body, sent, true)),
         Reply::Hang => std::future::pending().await,
         Reply::Drop => {
             abort.notify_one();
@@ -370,7 +399,7 @@ fn check(recorded: &Recorded, shared: &Shared) -> Result<(), Failure> {
     check_auth(recorded, &arn_region, shared).map_err(Failure::Auth)
 }
 
-/// Returns the region of the state machine ARN.
+/// Returns the region of the ARN the request names.
 fn check_protocol(recorded: &Recorded) -> Result<String, String> {
     if recorded.method != "POST" {
         return Err(format!("method must be POST, got {}", recorded.method));
@@ -379,8 +408,16 @@ fn check_protocol(recorded: &Recorded) -> Result<String, String> {
         return Err(format!("path must be \"/\", got {:?}", recorded.path));
     }
     expect_header(recorded, "content-type", JSON_1_0)?;
-    expect_header(recorded, "x-amz-target", TARGET)?;
-    check_body(&recorded.body)
+    let target = recorded.header("x-amz-target").unwrap_or_default();
+    let operation = OPERATIONS
+        .iter()
+        .find(|o| o.target == target)
+        .ok_or_else(|| {
+            let known: Vec<&str> = OPERATIONS.iter().map(|o| o.target).collect();
+            format!("x-amz-target must be one of {known:?}, got {target:?}")
+        })?;
+    expect_header(recorded, "x-amz-target", operation.target)?;
+    check_body(operation, &recorded.body)
 }
 
 fn expect_header(recorded: &Recorded, name: &str, want: &str) -> Result<(), String> {
@@ -391,46 +428,42 @@ fn expect_header(recorded: &Recorded, name: &str, want: &str) -> Result<(), Stri
     }
 }
 
-/// Checks the StartExecution input shape; returns the state machine's region.
-fn check_body(body: &[u8]) -> Result<String, String> {
+/// Checks the operation's input shape; returns the region of the ARN it names.
+fn check_body(operation: &Operation, body: &[u8]) -> Result<String, String> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| format!("body is not JSON: {e}"))?;
     let object = value.as_object().ok_or("body must be a JSON object")?;
-    for required in ["stateMachineArn", "input"] {
-        if !object.contains_key(required) {
+    for required in operation.required {
+        if !object.contains_key(*required) {
             return Err(format!("body has no {required}"));
         }
     }
     for (name, member) in object {
-        if !["stateMachineArn", "input", "name", "traceHeader"].contains(&name.as_str()) {
+        if !operation.allowed.contains(&name.as_str()) {
             return Err(format!("unexpected member {name:?} in body"));
         }
         if !member.is_string() {
             return Err(format!("{name} must be a string, got {member}"));
         }
     }
+    let (member, resource) = operation.arn;
     arn_region(
-        object["stateMachineArn"]
-            .as_str()
-            .expect("checked a string above"),
+        object[member].as_str().expect("checked a string above"),
+        resource,
     )
 }
 
-fn arn_region(arn: &str) -> Result<String, String> {
+fn arn_region(arn: &str, resource: &str) -> Result<String, String> {
     match arn.split(':').collect::<Vec<_>>()[..] {
-        // A version or alias may follow the name.
-        [
-            "arn",
-            partition,
-            "states",
-            region,
-            account,
-            "stateMachine",
-            name,
-            ..,
-        ] if ![partition, region, account, name].contains(&"") => Ok(region.to_owned()),
+        // A version or alias may follow a state machine's name; an execution's name follows
+        // its state machine's.
+        ["arn", partition, "states", region, account, kind, name, ..]
+            if kind == resource && ![partition, region, account, name].contains(&"") =>
+        {
+            Ok(region.to_owned())
+        }
         _ => Err(format!(
-            "stateMachineArn {arn:?} is not arn:PARTITION:states:REGION:ACCOUNT:stateMachine:NAME"
+            "{arn:?} is not arn:PARTITION:states:REGION:ACCOUNT:{resource}:NAME"
         )),
     }
 }
@@ -463,31 +496,39 @@ fn check_auth(recorded: &Recorded, arn_region: &str, shared: &Shared) -> Result<
 /// A whole body, or one that stalls.
 type Answer = Either<Full<Bytes>, Stalling>;
 
-fn stalled(mut body: Vec<u8>, sent: usize) -> Response<Answer> {
+fn stalled(mut body: Vec<u8>, sent: usize, close: bool) -> Response<Answer> {
     let length = body.len();
     body.truncate(sent);
     Response::builder()
         .status(200)
         .header("content-type", JSON_1_0)
         .header("content-length", length)
-        .body(Either::Right(Stalling(Some(Bytes::from(body)))))
+        .body(Either::Right(Stalling {
+            bytes: Some(Bytes::from(body)),
+            close,
+        }))
         .expect("a 200 with a content-length is valid")
 }
 
-/// Yields its bytes, then never another frame (the connection stays open until the
-/// client gives up or the stand-in stops).
-pub struct Stalling(Option<Bytes>);
+/// Yields its bytes, then either never another frame (the connection stays open until the
+/// client gives up or the stand-in stops) or, with `close`, an error, on which hyper closes
+/// the connection.
+pub struct Stalling {
+    bytes: Option<Bytes>,
+    close: bool,
+}
 
 impl hyper::body::Body for Stalling {
     type Data = Bytes;
-    type Error = Infallible;
+    type Error = std::io::Error;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
         _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
-        match self.0.take() {
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, std::io::Error>>> {
+        match self.bytes.take() {
             Some(bytes) => Poll::Ready(Some(Ok(hyper::body::Frame::data(bytes)))),
+            None if self.close => Poll::Ready(Some(Err(std::io::Error::other("cut short")))),
             None => Poll::Pending,
         }
     }
@@ -697,10 +738,9 @@ mod tests {
             .into_iter()
             .map(|r| r.check.unwrap_err())
             .collect();
-        assert!(
-            checks[0].starts_with("x-amz-target must be exactly"),
-            "{}",
-            checks[0]
+        assert_eq!(
+            checks[0],
+            r#"x-amz-target must be one of ["AWSStepFunctions.StartExecution", "AWSStepFunctions.DescribeExecution"], got "AWSStepFunctions.StopExecution""#
         );
         let region =
             "credential scope region eu-west-1 does not match the state machine's region us-east-1";
@@ -810,7 +850,14 @@ mod tests {
 
     #[test]
     fn body_shape_rules() {
+        let start = &OPERATIONS[0];
+        let check_body = |body: &[u8]| super::check_body(start, body);
         assert_eq!(check_body(request_body().as_bytes()), Ok(REGION.to_owned()));
+        let describe = format!(r#"{{"executionArn":"{EXECUTION}"}}"#);
+        assert_eq!(
+            super::check_body(&OPERATIONS[1], describe.as_bytes()),
+            Ok(REGION.to_owned())
+        );
         let cases = [
             ("[]", "body must be a JSON object"),
             (r#"{"input":"{}"}"#, "body has no stateMachineArn"),
