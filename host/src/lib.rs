@@ -16,7 +16,7 @@
 //! let options = ClientOptions::default(); // credentials and endpoint from the environment
 //! match runtime.start(&config, &options).await? {
 //!     Ok(execution) => println!("{}", execution.execution_arn),
-//!     Err(error) => eprintln!("{error:?}"),
+//!     Err(failure) => eprintln!("{} (after {} attempts)", failure.error, failure.attempts),
 //! }
 //! # Ok(()) }
 //! ```
@@ -33,7 +33,7 @@ pub use outbound::Timeouts;
 pub use policy::Policy;
 pub use runtime::{HostConfig, Instances, POOLED_CALLS, Runtime};
 pub use sfn_core::types::{
-    ClientOptions, Credentials, Error, Execution, FieldError, ServiceError, SignedRequest,
+    ClientOptions, Credentials, Error, Execution, Failure, FieldError, ServiceError, SignedRequest,
     StartExecutionConfig,
 };
 
@@ -53,10 +53,11 @@ include!(concat!(env!("OUT_DIR"), "/components.rs"));
 pub const ENGINE_TARGET: &str = env!("SFN_ENGINE_TARGET");
 
 /// The only variables of the host's environment the component is given.
-pub const FORWARDED_VARIABLES: [&str; 5] = [
+pub const FORWARDED_VARIABLES: [&str; 6] = [
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
     "AWS_ENDPOINT_URL_SFN",
     "AWS_ENDPOINT_URL",
+    "AWS_MAX_ATTEMPTS",
 ];

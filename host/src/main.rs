@@ -9,8 +9,8 @@ use std::process::ExitCode;
 
 use sfn_cli::{Backend, Flags, HostError};
 use sfn_host::{
-    ClientOptions, Error, Execution, FieldError, HostConfig, Instances, Runtime, SignedRequest,
-    StartExecutionConfig,
+    ClientOptions, Error, Execution, Failure, FieldError, HostConfig, Instances, Runtime,
+    SignedRequest, StartExecutionConfig,
 };
 
 /// Start an AWS Step Functions execution through the sfn:action WebAssembly component.
@@ -49,6 +49,9 @@ impl Wasmtime {
             host.allow_endpoint(url);
         }
         host.wall_clock = args.flags.signing_time;
+        if let Some(timeout) = args.flags.timeout {
+            host.timeout = timeout;
+        }
         // One call per process: reserving a pool of instance slots would only cost time.
         host.instances = Instances::OnDemand;
         let runtime = match &args.component {
@@ -94,7 +97,7 @@ impl Backend for Wasmtime {
         &mut self,
         config: &StartExecutionConfig,
         options: &ClientOptions,
-    ) -> Result<Result<Execution, Error>, HostError> {
+    ) -> Result<Result<Execution, Failure>, HostError> {
         self.call(self.runtime.start(config, options))
     }
 }

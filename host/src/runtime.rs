@@ -16,8 +16,8 @@ use crate::bindings::{Plugin, PluginPre};
 use crate::outbound::{Connections, Outbound, Timeouts};
 use crate::policy::Policy;
 use crate::{
-    ClientOptions, Error, Execution, FORWARDED_VARIABLES, FieldError, HostError, SignedRequest,
-    StartExecutionConfig,
+    ClientOptions, Error, Execution, FORWARDED_VARIABLES, Failure, FieldError, HostError,
+    SignedRequest, StartExecutionConfig,
 };
 
 type Result<T, E = HostError> = std::result::Result<T, E>;
@@ -33,7 +33,9 @@ pub struct HostConfig {
     pub allowed_endpoint: Option<String>,
     /// A fixed wall clock for the component (reproducible signatures); `None` is real time.
     pub wall_clock: Option<SystemTime>,
-    /// Upper bound on one call, network included.
+    /// Upper bound on one call, network, retries and backoff included. The component is
+    /// given it (or the call's own `timeout-ms`, if shorter) and ends the call with an error
+    /// that names it; should the component not return, the host stops it a moment later.
     pub timeout: Duration,
     /// Upper bounds on connecting and on waiting for response bytes (see [`Timeouts`]).
     pub io_timeouts: Timeouts,
@@ -56,6 +58,10 @@ pub enum Instances {
     /// that makes one call (the `sfn-start` CLI).
     OnDemand,
 }
+
+/// How long past its timeout a call's component has to return its own timeout error before
+/// the host stops it.
+const REPORTING_GRACE: Duration = Duration::from_millis(250);
 
 /// Calls in flight at once with [`Instances::Pooled`]. Slots reserve address space, not
 /// memory.
@@ -269,19 +275,37 @@ impl Runtime {
         .await
     }
 
-    /// Validates, signs and sends the request once.
+    /// Validates, names, signs and sends the request, with retries, within
+    /// [`HostConfig::timeout`].
     pub async fn start(
         &self,
         config: &StartExecutionConfig,
         options: &ClientOptions,
-    ) -> Result<Result<Execution, Error>> {
-        self.bounded(async {
+    ) -> Result<Result<Execution, Failure>> {
+        let options = self.within_timeout(options);
+        let call = async {
             let (mut store, plugin) = self.instantiate().await?;
             let exports = plugin.sfn_action_start_execution();
-            let outcome = trapped(exports.call_start(&mut store, config, options).await)?;
-            Ok(outcome.map_err(|e| store.data().outbound.explain(e)))
-        })
-        .await
+            let outcome = trapped(exports.call_start(&mut store, config, &options).await)?;
+            let explain = |error| store.data().outbound.explain(error);
+            Ok(outcome.map_err(|f| Failure {
+                error: explain(f.error),
+                ..f
+            }))
+        };
+        // The component ends the call at the timeout with its own error; the host's bound,
+        // a moment later, only stops a component that does not.
+        Self::bounded_by(self.config.timeout + REPORTING_GRACE, call).await
+    }
+
+    /// The options with the host's timeout when the call asked for none or a longer one.
+    fn within_timeout(&self, options: &ClientOptions) -> ClientOptions {
+        let host = u64::try_from(self.config.timeout.as_millis()).unwrap_or(u64::MAX);
+        let timeout_ms = options.timeout_ms.map_or(host, |asked| asked.min(host));
+        ClientOptions {
+            timeout_ms: Some(timeout_ms.max(1)),
+            ..options.clone()
+        }
     }
 
     async fn instantiate(&self) -> Result<(Store<State>, Plugin)> {
@@ -301,7 +325,10 @@ impl Runtime {
 
     /// The deadline covers instantiation too: a component's start-up runs guest code.
     async fn bounded<T>(&self, call: impl Future<Output = Result<T>>) -> Result<T> {
-        let limit = self.config.timeout;
+        Self::bounded_by(self.config.timeout, call).await
+    }
+
+    async fn bounded_by<T>(limit: Duration, call: impl Future<Output = Result<T>>) -> Result<T> {
         tokio::time::timeout(limit, call)
             .await
             .unwrap_or(Err(HostError::Timeout(limit)))

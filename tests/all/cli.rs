@@ -348,7 +348,7 @@ fn a_service_error_exits_1_with_code_message_and_request_id() {
 #[test]
 fn an_unreachable_endpoint_is_named_and_exits_1() {
     // The CLI allows its own --endpoint-url; the refusal of other hosts is proven through
-    // the library in service.rs. A body larger than one 4 KiB write is still being written
+    // the library in service.rs. A refused connection is retried: --max-attempts bounds it. A body larger than one 4 KiB write is still being written
     // when the connection is refused: the refusal, not the closed body stream, is the cause.
     let large = format!("[{}1]", " ".repeat(20_000));
     for input in ["{}", large.as_str()] {
@@ -358,6 +358,8 @@ fn an_unreachable_endpoint_is_named_and_exits_1() {
                 "arn:aws:states:us-east-1:123456789012:stateMachine:m",
                 "--endpoint-url",
                 "http://127.0.0.1:9",
+                "--max-attempts",
+                "2",
                 "--input",
                 input,
             ],
@@ -366,7 +368,7 @@ fn an_unreachable_endpoint_is_named_and_exits_1() {
         );
         assert_eq!(output.status.code(), Some(1));
         assert!(
-            text(&output.stderr).ends_with("error: could not start execution for state machine arn:aws:states:us-east-1:123456789012:stateMachine:m: request to http://127.0.0.1:9/ failed: connection refused\n"),
+            text(&output.stderr).ends_with("error: could not start execution for state machine arn:aws:states:us-east-1:123456789012:stateMachine:m: request to http://127.0.0.1:9/ failed: connection refused (after 2 attempts)\n"),
             "{}",
             text(&output.stderr)
         );
@@ -521,4 +523,64 @@ fn a_cache_that_cannot_be_written_only_means_compiling() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     assert_eq!(text(&output.stderr), "The arguments are valid.\n");
     std::fs::remove_file(&file).unwrap();
+}
+
+#[test]
+fn retry_flags_name_their_rule() {
+    for (flag, value, rule) in [
+        ("--max-attempts", "0", "0 is not in 1..=4294967295"),
+        (
+            "--timeout",
+            "0",
+            "must be a number of seconds, more than 0 (e.g. 30 or 2.5)",
+        ),
+        (
+            "--timeout",
+            "soon",
+            "must be a number of seconds, more than 0 (e.g. 30 or 2.5)",
+        ),
+    ] {
+        let output = sfn_start(
+            &["--state-machine-arn", ARN, flag, value],
+            &CREDENTIALS,
+            None,
+        );
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}");
+        let stderr = text(&output.stderr);
+        let named = format!("error: invalid value '{value}' for '{flag} <");
+        assert!(
+            stderr.starts_with(&named) && stderr.contains(rule),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn the_timeout_ends_a_call_to_a_silent_server() {
+    let server = StandIn::start(vec![Credential::new(AKID, SECRET)], |_| Reply::Hang);
+    let url = server.url();
+    let started = std::time::Instant::now();
+    let args = [
+        "--state-machine-arn",
+        ARN,
+        "--endpoint-url",
+        &url,
+        "--timeout",
+        "1",
+    ];
+    let output = sfn_start(&args, &CREDENTIALS, None);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        text(&output.stderr),
+        format!(
+            "Starting execution for state machine {ARN}...\nerror: could not start execution for state machine {ARN}: request to {url}/ failed: waiting for the response: the call's timeout of 1s passed\n"
+        )
+    );
+    // Each front end gave up after its second.
+    let runs = front_ends() as u32;
+    assert!(
+        started.elapsed()
+            < std::time::Duration::from_secs(2) * runs + std::time::Duration::from_secs(2)
+    );
+    assert_eq!(server.requests().len(), front_ends());
 }

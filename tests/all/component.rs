@@ -37,13 +37,15 @@ fn exports_the_sfn_action_interfaces_and_imports_only_wasi() {
     let exports: Vec<String> = ty.exports(&engine).map(|(n, _)| n.to_string()).collect();
     assert_eq!(
         exports,
-        ["sfn:action/types@0.1.0", "sfn:action/start-execution@0.1.0"]
+        ["sfn:action/types@0.2.0", "sfn:action/start-execution@0.2.0"]
     );
     let imports: Vec<String> = ty.imports(&engine).map(|(n, _)| n.to_string()).collect();
     for needed in [
         "wasi:http/outgoing-handler@0.2.12",
         "wasi:cli/environment@0.2.12",
         "wasi:clocks/wall-clock@0.2.12",
+        "wasi:clocks/monotonic-clock@0.2.12",
+        "wasi:random/random@0.2.12",
     ] {
         assert!(
             imports.iter().any(|i| i == needed),
@@ -338,7 +340,7 @@ fn the_decoded_component_wit_is_the_contract() {
         .collect();
     assert_eq!(
         exports,
-        ["sfn:action/types@0.1.0", "sfn:action/start-execution@0.1.0"]
+        ["sfn:action/types@0.2.0", "sfn:action/start-execution@0.2.0"]
     );
 
     let mut source = wit_parser::Resolve::default();
@@ -356,7 +358,7 @@ fn the_decoded_component_wit_is_the_contract() {
         printer.print(resolve, id, &[]).unwrap();
         printer.output.to_string()
     };
-    let in_component = print(&decoded, "sfn:action@0.1.0");
+    let in_component = print(&decoded, "sfn:action@0.2.0");
     let in_source = print(&source, &source.packages[package].name.to_string());
     // The component carries the interfaces its world exports; the world itself is the
     // component's own.

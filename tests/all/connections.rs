@@ -7,13 +7,15 @@ use sfn_host::{Error, HostConfig, Runtime, Timeouts};
 use sfn_test_kit::standin::{Reply, StandIn};
 use sfn_test_kit::{ARN, EXECUTION_ARN};
 
-use crate::{config, host, options, runtime, standin, success};
+use crate::{attempted, config, host, once, options, runtime, standin, success};
 
+/// One attempt: these tests are about connections, not retries.
 async fn start(runtime: &Runtime, server: &StandIn) -> Result<sfn_host::Execution, Error> {
-    runtime
-        .start(&config(ARN), &options(Some(&server.url())))
+    let result = runtime
+        .start(&config(ARN), &once(options(Some(&server.url()))))
         .await
-        .expect("the call completes")
+        .expect("the call completes");
+    attempted(result, 1)
 }
 
 /// A host whose reads give up after `read`.

@@ -5,6 +5,7 @@
 //!   validation, signing against the shared vector and an independent verifier.
 //! - `service`: the library against the SigV4-verifying stand-in.
 //! - `connections`: the pooled client: keep-alive, the policy before any connection, timeouts.
+//! - `faults`: retries against the stand-in's model of the service with scripted faults.
 //! - `cli`: `sfn-start` and `wasmtime run` of the command component, byte for byte.
 //! - `moto`, `oracle`: against moto and botocore, set up by `tests/run` (skipped, and said
 //!   so, when they are not).
@@ -12,13 +13,16 @@
 mod cli;
 mod component;
 mod connections;
+mod faults;
 mod moto;
 mod oracle;
 mod service;
 
 use std::sync::OnceLock;
 
-use sfn_host::{ClientOptions, HostConfig, Runtime, StartExecutionConfig};
+use sfn_host::{
+    ClientOptions, Error, Execution, Failure, HostConfig, Runtime, StartExecutionConfig,
+};
 use sfn_test_kit::sigv4::Credential;
 use sfn_test_kit::standin::{Recorded, Reply, StandIn};
 use sfn_test_kit::{AKID, EXECUTION_ARN, SECRET};
@@ -68,5 +72,27 @@ pub fn options(endpoint: Option<&str>) -> ClientOptions {
     ClientOptions {
         endpoint_url: endpoint.map(str::to_string),
         ..ClientOptions::default()
+    }
+}
+
+/// The options with retries off: for tests of what one answer becomes.
+pub fn once(options: ClientOptions) -> ClientOptions {
+    ClientOptions {
+        max_attempts: Some(1),
+        ..options
+    }
+}
+
+/// The error of a call that failed after exactly `attempts` attempts.
+pub fn attempted(result: Result<Execution, Failure>, attempts: u32) -> Result<Execution, Error> {
+    match result {
+        Ok(execution) => {
+            assert_eq!(execution.attempts, attempts, "{execution:?}");
+            Ok(execution)
+        }
+        Err(failure) => {
+            assert_eq!(failure.attempts, attempts, "{failure:?}");
+            Err(failure.error)
+        }
     }
 }

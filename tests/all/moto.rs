@@ -13,6 +13,7 @@ use sfn_host::{
     ClientOptions, Credentials, Error, Execution, HostConfig, ServiceError, StartExecutionConfig,
 };
 use sfn_test_kit::peers::{Moto, moto, unique, wasmtime, wasmtime_run};
+use sfn_test_kit::proxy::LosingProxy;
 
 fn credentials(key_id: &str, secret: &str, token: Option<&str>) -> Option<Credentials> {
     Some(Credentials {
@@ -57,6 +58,7 @@ async fn start(
         .start(config, &options(moto, credentials))
         .await
         .expect("the component runs")
+        .map_err(|failure| failure.error)
 }
 
 fn service_error(result: Result<Execution, Error>) -> ServiceError {
@@ -77,10 +79,52 @@ async fn a_plain_start_is_running_in_moto() {
     assert_eq!(found["stateMachineArn"], moto.state_machine_arn.as_str());
     // No input means `{}`, which is what the component sends.
     assert_eq!(found["input"], "{}");
-    // AWS (and moto) name an unnamed execution with a UUID.
+    // The component names an unnamed execution with a random UUID (version 4).
     let name = found["name"].as_str().unwrap();
-    assert_eq!(name.len(), 36, "{name}");
+    assert_eq!((name.len(), &name[14..15]), (36, "4"), "{name}");
+    assert!(execution.execution_arn.ends_with(name));
     assert!(execution.request_id.is_some());
+}
+
+/// A proxy on 127.0.0.1 loses the answer to the first StartExecution after moto started
+/// the execution: the retry, with the same generated name and input, gets the running
+/// execution back, and moto holds exactly one.
+#[tokio::test]
+async fn a_lost_answer_is_retried_into_the_one_execution_moto_started() {
+    let Some(moto) = moto() else { return };
+    let proxy = LosingProxy::start(&moto.endpoint, 1);
+    let host = HostConfig {
+        allowed_endpoint: Some(proxy.url()),
+        ..HostConfig::default()
+    };
+    let options = ClientOptions {
+        endpoint_url: Some(proxy.url()),
+        ..options(moto, user(moto))
+    };
+    let input = r#"{"lost": "answer"}"#;
+    let config = config(&moto.state_machine_arn, None, Some(input));
+    let execution = runtime(host)
+        .start(&config, &options)
+        .await
+        .expect("the component runs")
+        .expect("the retry returns the execution");
+    assert_eq!((execution.attempts, proxy.forwarded()), (2, 2));
+    let found = moto.describe(&execution.execution_arn);
+    assert_eq!(
+        (&found["status"], &found["input"]),
+        (&"RUNNING".into(), &input.into())
+    );
+    let name = found["name"].as_str().expect("a name").to_string();
+    let same: Vec<String> = moto
+        .execution_names()
+        .into_iter()
+        .filter(|n| *n == name)
+        .collect();
+    assert_eq!(
+        same,
+        [name],
+        "moto holds exactly one execution of this call"
+    );
 }
 
 #[tokio::test]

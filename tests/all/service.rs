@@ -9,19 +9,43 @@
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use crate::{config, host, options, runtime, standin, success};
+use crate::{attempted, config, host, once, options, runtime, standin, success};
 use sfn_host::{Error, Execution, HostConfig, ServiceError, StartExecutionConfig};
 use sfn_test_kit::service::{Executions, execution_arn};
 use sfn_test_kit::sigv4::Credential;
 use sfn_test_kit::standin::{CHECK_FAILED_REQUEST_ID, Recorded, Reply, StandIn};
 use sfn_test_kit::{AKID, ARN, EXECUTION_ARN, SECRET, TOKEN};
 
-/// Starts `config` against `server` with the standard test credentials.
+/// Starts `config` against `server` with the standard test credentials, in one attempt:
+/// these tests are about what one answer becomes (`faults` is about retries).
 async fn start(server: &StandIn, config: &StartExecutionConfig) -> Result<Execution, Error> {
-    runtime(host(&server.url(), None))
-        .start(config, &options(Some(&server.url())))
+    let result = runtime(host(&server.url(), None))
+        .start(config, &once(options(Some(&server.url()))))
         .await
-        .expect("the call completes")
+        .expect("the call completes");
+    attempted(result, 1)
+}
+
+/// The name the component gave a call that had none: a random UUID, version 4.
+fn generated_name(request: &Recorded) -> String {
+    let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+    let name = body["name"]
+        .as_str()
+        .expect("every start carries a name")
+        .to_string();
+    let groups: Vec<usize> = name.split('-').map(str::len).collect();
+    assert_eq!(groups, [8, 4, 4, 4, 12], "{name}");
+    assert!(
+        name.chars()
+            .all(|c| matches!(c, '0'..='9' | 'a'..='f' | '-')),
+        "{name}"
+    );
+    assert_eq!(&name[14..15], "4", "version 4: {name}");
+    assert!(
+        matches!(&name[19..20], "8" | "9" | "a" | "b"),
+        "RFC 4122 variant: {name}"
+    );
+    name
 }
 
 fn only_request(server: &StandIn) -> Recorded {
@@ -51,16 +75,20 @@ async fn starts_an_execution_with_a_verified_signature() {
             execution_arn: EXECUTION_ARN.into(),
             start_date_epoch_ms: 1_686_509_515_191,
             request_id: Some("req-ok".into()),
+            attempts: 1,
         })
     );
     let request = only_request(&server);
+    let name = generated_name(&request);
     assert_eq!(
         (request.method.as_str(), request.path.as_str()),
         ("POST", "/")
     );
     assert_eq!(
         String::from_utf8(request.body.clone()).unwrap(),
-        r#"{"stateMachineArn":"arn:aws:states:us-east-1:123456789012:stateMachine:HelloWorld","input":"{}"}"#
+        format!(
+            r#"{{"stateMachineArn":"arn:aws:states:us-east-1:123456789012:stateMachine:HelloWorld","input":"{{}}","name":"{name}"}}"#
+        )
     );
     assert_eq!(
         request.header("content-type"),
@@ -70,7 +98,7 @@ async fn starts_an_execution_with_a_verified_signature() {
         request.header("x-amz-target"),
         Some("AWSStepFunctions.StartExecution")
     );
-    assert_eq!(request.header("content-length"), Some("96"));
+    assert_eq!(request.header("content-length"), Some("142"));
     assert_eq!(
         request.header("host"),
         Some(server.addr().to_string().as_str())
@@ -120,9 +148,10 @@ async fn temporary_credentials_send_a_signed_session_token() {
         success,
     );
     let result = runtime(host(&server.url(), Some(TOKEN)))
-        .start(&config(ARN), &options(Some(&server.url())))
+        .start(&config(ARN), &once(options(Some(&server.url()))))
         .await
         .unwrap();
+    let result = attempted(result, 1);
     assert!(result.is_ok(), "{result:?}");
     assert_eq!(
         only_request(&server).header("x-amz-security-token"),
@@ -295,9 +324,10 @@ async fn nothing_listening_is_a_transport_error() {
     let url = server.url();
     drop(server);
     let result = runtime(host(&url, None))
-        .start(&config(ARN), &options(Some(&url)))
+        .start(&config(ARN), &once(options(Some(&url))))
         .await
         .unwrap();
+    let result = attempted(result, 1);
     assert_eq!(
         result,
         Err(Error::Transport(format!(
@@ -330,9 +360,10 @@ async fn a_stale_clock_is_refused_by_the_signature_check() {
         ..host(&server.url(), None)
     };
     let result = runtime(stale)
-        .start(&config(ARN), &options(Some(&server.url())))
+        .start(&config(ARN), &once(options(Some(&server.url()))))
         .await
         .unwrap();
+    let result = attempted(result, 1);
     let Err(Error::Service(e)) = result else {
         panic!("{result:?}")
     };
@@ -357,9 +388,10 @@ async fn secrets_echoed_by_the_server_are_scrubbed() {
         },
     );
     let result = runtime(host(&server.url(), Some(TOKEN)))
-        .start(&config(ARN), &options(Some(&server.url())))
+        .start(&config(ARN), &once(options(Some(&server.url()))))
         .await
         .unwrap();
+    let result = attempted(result, 1);
     assert_eq!(
         result,
         Err(service(
@@ -379,9 +411,10 @@ async fn the_outbound_policy_refuses_hosts_outside_the_allow_list() {
         allowed_endpoint: None,
         ..host(&server.url(), None)
     })
-    .start(&config(ARN), &options(Some(&server.url())))
+    .start(&config(ARN), &once(options(Some(&server.url()))))
     .await
     .unwrap();
+    let result = attempted(result, 1);
     // The component learns only that the host denied it; the host adds which origin and why.
     assert_eq!(
         result,
@@ -410,11 +443,12 @@ async fn the_endpoint_can_come_from_the_environment() {
 #[tokio::test]
 async fn invalid_arguments_send_nothing() {
     let server = standin(success);
-    let result = start(
-        &server,
-        &config("arn:aws:states:us-east-1:123456789012:stateMachine:a b"),
-    )
-    .await;
+    let arn = "arn:aws:states:us-east-1:123456789012:stateMachine:a b";
+    let result = runtime(host(&server.url(), None))
+        .start(&config(arn), &options(Some(&server.url())))
+        .await
+        .unwrap();
+    let result = attempted(result, 0);
     assert!(matches!(result, Err(Error::InvalidConfig(_))), "{result:?}");
     assert_eq!(server.requests(), []);
 }
@@ -430,15 +464,22 @@ async fn the_call_deadline_covers_a_server_that_does_not_answer() {
         ..host(&server.url(), None)
     };
     let started = std::time::Instant::now();
-    let error = runtime(impatient)
+    let result = runtime(impatient)
         .start(&config(ARN), &options(Some(&server.url())))
         .await
-        .unwrap_err();
-    assert_eq!(error.to_string(), "the call did not finish within 500ms");
+        .expect("the component reports the timeout itself");
+    let waited = started.elapsed();
+    // The host's timeout bounds the call; the component, told of it, names it.
+    assert_eq!(
+        attempted(result, 1),
+        Err(Error::Transport(format!(
+            "request to {}/ failed: waiting for the response: the call's timeout of 500ms passed",
+            server.url()
+        )))
+    );
     assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
+        waited >= Duration::from_millis(500) && waited < Duration::from_millis(1500),
+        "{waited:?}"
     );
 }
 

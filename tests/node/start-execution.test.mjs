@@ -15,7 +15,8 @@
 // How jco maps the WIT (jco 1.35):
 // - records are objects with camelCase fields; `option<T>` is the value or `undefined`;
 // - `s64` is a bigint;
-// - a `result<T, E>` return gives T, or throws a `ComponentError` whose `.payload` is E;
+// - a `result<T, E>` return gives T, or throws a `ComponentError` whose `.payload` is E
+//   (for `start`, a `failure` record: `{ error, attempts }`);
 // - a variant is `{ tag: 'kebab-case-name', val }`.
 
 import { after, before, describe, test } from 'node:test';
@@ -409,7 +410,13 @@ describe('start', () => {
     const before = Date.now();
     const execution = sfn.start(machine(), options(user()));
     const after = Date.now();
-    assert.deepEqual(Object.keys(execution).sort(), ['executionArn', 'requestId', 'startDateEpochMs']);
+    assert.deepEqual(Object.keys(execution).sort(), [
+      'attempts',
+      'executionArn',
+      'requestId',
+      'startDateEpochMs',
+    ]);
+    assert.equal(execution.attempts, 1);
     assert.equal(typeof execution.startDateEpochMs, 'bigint'); // s64
     // moto's clock is this machine's; a second of slack covers its rounding to milliseconds.
     const started = Number(execution.startDateEpochMs);
@@ -421,8 +428,9 @@ describe('start', () => {
     assert.equal(found.status, 'RUNNING');
     assert.equal(found.stateMachineArn, moto.stateMachineArn);
     assert.equal(found.input, '{}'); // no input means `{}`
-    // Unnamed: moto, like AWS, names it with a UUID.
-    assert.match(found.name, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    // Unnamed: the component names it with a random UUID (version 4) before sending, so
+    // that a retry carries the same name.
+    assert.match(found.name, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.equal(execution.executionArn, executionArnOf(found.name));
     assert.equal(BigInt(pythonDateMs(found.startDate)), execution.startDateEpochMs);
   });
@@ -452,7 +460,10 @@ describe('start', () => {
   test('the same name with other input: ExecutionAlreadyExists', () => {
     const name = unique('exists');
     const first = sfn.start(machine({ name, input: '{"n":1}' }), options(user()));
-    const error = payloadOf(() => sfn.start(machine({ name, input: '{"n":2}' }), options(user())));
+    const { error, attempts } = payloadOf(() =>
+      sfn.start(machine({ name, input: '{"n":2}' }), options(user())),
+    );
+    assert.equal(attempts, 1);
     assert.equal(error.tag, 'service');
     assert.equal(typeof error.val.requestId, 'string');
     assert.deepEqual(error.val, {
@@ -477,7 +488,7 @@ describe('start', () => {
         options({ accessKeyId: moto.accessKeyId, secretAccessKey: wrong }),
       ),
     );
-    const { tag, val } = thrown.payload;
+    const { tag, val } = thrown.payload.error;
     assert.equal(tag, 'service');
     // moto answers this one in XML, not JSON; code and message still come through.
     assert.deepEqual([val.status, val.code], [403, 'SignatureDoesNotMatch']);
@@ -489,7 +500,7 @@ describe('start', () => {
 
   test('an unknown state machine: StateMachineDoesNotExist', () => {
     const unknown = moto.stateMachineArn.replace(':HelloWorld', ':NoSuchMachine');
-    const { tag, val } = payloadOf(() => sfn.start({ stateMachineArn: unknown }, options(user())));
+    const { tag, val } = payloadOf(() => sfn.start({ stateMachineArn: unknown }, options(user()))).error;
     assert.equal(tag, 'service');
     assert.deepEqual([val.status, val.code, val.message], [
       400,
@@ -498,12 +509,36 @@ describe('start', () => {
     ]);
   });
 
-  test('nothing listening: a transport error naming the endpoint', async () => {
+  test('nothing listening: a transport error naming the endpoint, after every attempt', async () => {
     const endpoint = `http://127.0.0.1:${await closedPort()}`;
-    assert.deepEqual(
-      payloadOf(() => sfn.start(machine(), options(user(), endpoint))),
-      { tag: 'transport', val: `request to ${endpoint}/ failed: connection refused` },
-    );
+    const twice = { ...options(user(), endpoint), maxAttempts: 2 };
+    assert.deepEqual(payloadOf(() => sfn.start(machine(), twice)), {
+      error: { tag: 'transport', val: `request to ${endpoint}/ failed: connection refused` },
+      attempts: 2,
+    });
+  });
+
+  test('the timeout ends a call to a server that never answers', async () => {
+    // Accepts, reads, never answers: the call's deadline, kept by the component on
+    // wasi:clocks, ends it whatever the shim does with timeouts.
+    const silent = createServer((socket) => socket.on('data', () => {}));
+    await new Promise((done) => silent.listen(0, '127.0.0.1', done));
+    const endpoint = `http://127.0.0.1:${silent.address().port}`;
+    try {
+      const started = Date.now();
+      const bounded = { ...options(user(), endpoint), timeoutMs: 500n };
+      assert.deepEqual(payloadOf(() => sfn.start(machine(), bounded)), {
+        error: {
+          tag: 'transport',
+          val: `request to ${endpoint}/ failed: waiting for the response: the call's timeout of 500ms passed`,
+        },
+        attempts: 1,
+      });
+      const waited = Date.now() - started;
+      assert.ok(waited >= 500 && waited < 3000, `${waited} ms`);
+    } finally {
+      silent.close();
+    }
   });
 
   test('credentials and endpoint from the environment the host gives', async () => {

@@ -6,9 +6,11 @@
 //! a [`Backend`] that validates, signs or starts; everything a user sees is decided here.
 
 use std::io::{Read, Write};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
-use sfn_core::{ClientOptions, Error, Execution, FieldError, SignedRequest, StartExecutionConfig};
+use sfn_core::{
+    ClientOptions, Error, Execution, Failure, FieldError, SignedRequest, StartExecutionConfig,
+};
 
 /// Exit statuses: 0 started (or valid, or printed), 2 invalid arguments, 1 anything else.
 pub const INVALID: u8 = 2;
@@ -23,7 +25,8 @@ pub struct Flags {
     /// JSON input: the text itself, @FILE to read a file, or - to read standard input.
     #[arg(long, value_name = "JSON|@FILE|-")]
     pub input: Option<String>,
-    /// Name of the execution (AWS generates one when omitted).
+    /// Name of the execution (a random UUID when omitted, so that a retry can never start a
+    /// second execution).
     #[arg(long)]
     pub name: Option<String>,
     /// Region; must be the region of the state machine's ARN.
@@ -41,6 +44,13 @@ pub struct Flags {
     /// Use the dual-stack endpoint.
     #[arg(long)]
     pub dual_stack: bool,
+    /// Requests to send at most, the first included (1: no retry) [default: AWS_MAX_ATTEMPTS,
+    /// else 3].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_attempts: Option<u32>,
+    /// Give up after this long, retries and backoff included (e.g. 30 or 2.5).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub timeout: Option<Duration>,
     /// Print the signed request as JSON instead of sending it (session token redacted).
     #[arg(long, conflicts_with = "validate_only")]
     pub dry_run: bool,
@@ -50,6 +60,17 @@ pub struct Flags {
     /// Only check the arguments; send nothing.
     #[arg(long)]
     pub validate_only: bool,
+}
+
+/// A positive number of seconds, kept to the millisecond.
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let rule = "must be a number of seconds, more than 0 (e.g. 30 or 2.5)";
+    let seconds: f64 = text.trim().parse().map_err(|_| rule.to_string())?;
+    Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|d| d.as_millis() > 0 && d.as_millis() < u128::from(u64::MAX))
+        .map(|d| Duration::from_millis(d.as_millis() as u64))
+        .ok_or_else(|| rule.to_string())
 }
 
 fn parse_time(text: &str) -> Result<SystemTime, String> {
@@ -85,7 +106,7 @@ pub trait Backend {
         &mut self,
         config: &StartExecutionConfig,
         options: &ClientOptions,
-    ) -> Result<Result<Execution, Error>, HostError>;
+    ) -> Result<Result<Execution, Failure>, HostError>;
 }
 
 /// Runs the command: reads the input, makes the backend, does what the flags ask, prints
@@ -116,6 +137,8 @@ fn act(
         endpoint_url: flags.endpoint_url.clone(),
         use_fips: flags.fips,
         use_dual_stack: flags.dual_stack,
+        max_attempts: flags.max_attempts,
+        timeout_ms: flags.timeout.map(|t| t.as_millis() as u64),
     };
     if flags.validate_only {
         return Ok(match backend.validate(config)? {
@@ -123,13 +146,13 @@ fn act(
                 eprintln!("The arguments are valid.");
                 0
             }
-            Err(errors) => report(config, Error::InvalidConfig(errors)),
+            Err(errors) => report(config, Error::InvalidConfig(errors), 0),
         });
     }
     if flags.dry_run {
         return Ok(match backend.prepare(config, &options)? {
             Ok(signed) => print_json(&dry_run_json(&signed))?,
-            Err(error) => report(config, error),
+            Err(error) => report(config, error, 0),
         });
     }
     let arn = &config.state_machine_arn;
@@ -137,15 +160,25 @@ fn act(
     Ok(match backend.start(config, &options)? {
         Ok(started) => {
             let execution_arn = &started.execution_arn;
-            eprintln!("Execution started successfully with ARN {execution_arn}");
+            let retried = after(started.attempts);
+            eprintln!("Execution started successfully with ARN {execution_arn}{retried}");
             print_json(&serde_json::json!({
                 "executionArn": execution_arn,
                 "startDate": rfc3339_ms(started.start_date_epoch_ms),
                 "requestId": started.request_id,
             }))?
         }
-        Err(error) => report(config, error),
+        Err(failure) => report(config, failure.error, failure.attempts),
     })
+}
+
+/// ` (after N attempts)` when a call took more than one.
+fn after(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" (after {attempts} attempts)")
+    } else {
+        String::new()
+    }
 }
 
 /// The action's arguments, with `--input` read.
@@ -193,7 +226,8 @@ fn io_words(e: &std::io::Error) -> String {
 
 /// Prints a failure the way the Terraform action words it, one field error a line, and
 /// returns the exit status.
-fn report(config: &StartExecutionConfig, error: Error) -> u8 {
+fn report(config: &StartExecutionConfig, error: Error, attempts: u32) -> u8 {
+    let retried = after(attempts);
     let arn = &config.state_machine_arn;
     let could_not = format!("error: could not start execution for state machine {arn}");
     match error {
@@ -208,10 +242,12 @@ fn report(config: &StartExecutionConfig, error: Error) -> u8 {
         Error::Service(e) => {
             let request_id = e.request_id.as_deref().unwrap_or("none");
             let (code, message, status) = (e.code, e.message, e.status);
-            eprintln!("{could_not}: {code}: {message} (HTTP {status}, request id {request_id})");
+            eprintln!(
+                "{could_not}: {code}: {message} (HTTP {status}, request id {request_id}){retried}"
+            );
         }
-        Error::Transport(m) => eprintln!("{could_not}: {m}"),
-        Error::InvalidResponse(m) => eprintln!("{could_not}: invalid response: {m}"),
+        Error::Transport(m) => eprintln!("{could_not}: {m}{retried}"),
+        Error::InvalidResponse(m) => eprintln!("{could_not}: invalid response: {m}{retried}"),
     }
     FAILED
 }
@@ -311,6 +347,17 @@ mod tests {
             dry_run_json(&signed).to_string(),
             r#"{"method":"POST","url":"https://h/","headers":{"x-amz-security-token":"<redacted>","content-type":"application/x-amz-json-1.0"},"body":"{}"}"#
         );
+    }
+
+    #[test]
+    fn timeouts_are_positive_seconds_kept_to_the_millisecond() {
+        assert_eq!(parse_seconds("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_seconds("2.5"), Ok(Duration::from_millis(2500)));
+        assert_eq!(parse_seconds("0.0015"), Ok(Duration::from_millis(1)));
+        let rule = "must be a number of seconds, more than 0 (e.g. 30 or 2.5)";
+        for bad in ["0", "0.0004", "-1", "soon", "inf", "NaN", "1e300", ""] {
+            assert_eq!(parse_seconds(bad), Err(rule.to_string()), "{bad}");
+        }
     }
 
     #[test]

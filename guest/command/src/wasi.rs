@@ -4,8 +4,10 @@
 use std::time::SystemTime;
 
 use sfn_cli::{Backend, Flags, HostError};
-use sfn_core::transport::{env_lookup, send};
-use sfn_core::{ClientOptions, Error, Execution, FieldError, SignedRequest, StartExecutionConfig};
+use sfn_core::transport::{Wasi, env_lookup};
+use sfn_core::{
+    ClientOptions, Error, Execution, Failure, FieldError, SignedRequest, StartExecutionConfig,
+};
 
 /// Start an AWS Step Functions execution (the sfn:action core as a WASI command).
 ///
@@ -73,8 +75,8 @@ impl Backend for Core {
         &mut self,
         config: &StartExecutionConfig,
         options: &ClientOptions,
-    ) -> Result<Result<Execution, Error>, HostError> {
+    ) -> Result<Result<Execution, Failure>, HostError> {
         let env = env_lookup();
-        Ok(sfn_core::start(config, options, &env, self.now(), send))
+        Ok(sfn_core::start(config, options, &env, &mut Wasi))
     }
 }

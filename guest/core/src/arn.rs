@@ -28,6 +28,18 @@ pub enum Qualifier<'a> {
     Alias(&'a str),
 }
 
+impl StateMachineArn<'_> {
+    /// The ARN of this state machine's execution named `name` (spec §3.2): a version or
+    /// alias does not appear in it.
+    pub fn execution_arn(&self, name: &str) -> String {
+        let (partition, region, account) = (self.partition.id, self.region, self.account);
+        format!(
+            "arn:{partition}:states:{region}:{account}:execution:{}:{name}",
+            self.name
+        )
+    }
+}
+
 const SHAPE: &str =
     "arn:<partition>:states:<region>:<account-id>:stateMachine:<name>[:<version-or-alias>]";
 
@@ -162,6 +174,25 @@ mod tests {
     use super::*;
 
     const BASE: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:HelloWorld";
+
+    #[test]
+    fn execution_arns_leave_out_the_version_or_alias() {
+        for arn in [
+            BASE.to_string(),
+            format!("{BASE}:7"),
+            format!("{BASE}:PROD"),
+        ] {
+            assert_eq!(
+                parse(&arn).unwrap().execution_arn("run-1"),
+                "arn:aws:states:us-east-1:123456789012:execution:HelloWorld:run-1"
+            );
+        }
+        let gov = "arn:aws-us-gov:states:us-gov-west-1:123456789012:stateMachine:M";
+        assert_eq!(
+            parse(gov).unwrap().execution_arn("n"),
+            "arn:aws-us-gov:states:us-gov-west-1:123456789012:execution:M:n"
+        );
+    }
 
     #[test]
     fn unqualified_version_and_alias_forms() {

@@ -19,6 +19,22 @@ impl fmt::Display for FieldError {
     }
 }
 
+/// One line, as the CLI would print the error after its subject.
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidConfig(errors) => {
+                let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                write!(f, "invalid arguments: {}", errors.join("; "))
+            }
+            Error::MissingCredentials(m) => write!(f, "missing credentials: {m}"),
+            Error::Service(e) => write!(f, "{}: {} (HTTP {})", e.code, e.message, e.status),
+            Error::Transport(m) => f.write_str(m),
+            Error::InvalidResponse(m) => write!(f, "invalid response: {m}"),
+        }
+    }
+}
+
 impl Error {
     /// Replaces every occurrence of a secret in the error's text. Service messages are
     /// written by whoever answers (AWS echoes the canonical request, token included, in

@@ -8,13 +8,18 @@
 //! (`guest/command`) pass to [`prepare`] and [`start`].
 
 mod arn;
+mod client;
 mod credentials;
 pub mod endpoint;
 mod error;
+mod idempotency;
 mod input;
+pub mod io;
 mod name;
 mod partition;
+pub mod retry;
 mod sign;
+mod start;
 pub mod types;
 mod validate;
 mod wire;
@@ -24,8 +29,9 @@ pub mod transport;
 
 use std::time::SystemTime;
 
+pub use io::{Io, SendError};
 pub use types::{
-    ClientOptions, Credentials, Error, Execution, FieldError, ServiceError, SignedRequest,
+    ClientOptions, Credentials, Error, Execution, Failure, FieldError, ServiceError, SignedRequest,
     StartExecutionConfig,
 };
 pub use wire::Response;
@@ -36,61 +42,29 @@ pub fn validate(config: &StartExecutionConfig) -> Result<(), Vec<FieldError>> {
     validate::validate(config).map(|_| ())
 }
 
-/// Validates, resolves endpoint and credentials, and signs at `now`. Nothing is sent.
+/// Validates, resolves endpoint and credentials, and signs at `now` exactly what it is
+/// given: no name is generated, so the signature is reproducible. Nothing is sent.
 pub fn prepare(
     config: &StartExecutionConfig,
     options: &ClientOptions,
     env: &dyn Fn(&str) -> Option<String>,
     now: SystemTime,
 ) -> Result<SignedRequest, Error> {
-    signed(config, options, env, now).map(|(request, _)| request)
+    start::resolve(config, options, env, None)?.sign(now)
 }
 
-/// The signed request and the credentials that signed it.
-fn signed(
-    config: &StartExecutionConfig,
-    options: &ClientOptions,
-    env: &dyn Fn(&str) -> Option<String>,
-    now: SystemTime,
-) -> Result<(SignedRequest, Credentials), Error> {
-    let fips = options.use_fips;
-    let dual = options.use_dual_stack;
-    // Custom endpoints are checked alongside the arguments so that every error is
-    // reported at once.
-    let custom = endpoint::custom_from(options.endpoint_url.as_deref(), env)
-        .map(|custom| endpoint::custom(custom, fips, dual))
-        .transpose();
-    let (validated, custom) = match (validate::validate(config), custom) {
-        (Ok(v), Ok(c)) => (v, c),
-        (v, c) => {
-            let mut errors = v.err().unwrap_or_default();
-            errors.extend(c.err().unwrap_or_default());
-            return Err(Error::InvalidConfig(errors));
-        }
-    };
-    let arn = &validated.arn;
-    let endpoint =
-        custom.unwrap_or_else(|| endpoint::standard(arn.partition, arn.region, fips, dual));
-    let credentials = credentials::resolve(options.credentials.as_ref(), env)?;
-    let body = wire::request_body(&validated);
-    let request = sign::sign_request(&endpoint, arn.region, body, &credentials, now)?;
-    Ok((request, credentials))
-}
-
-/// Prepares, sends once through `send`, and reads the answer. Secrets are scrubbed from
-/// every error text.
+/// Validates, names the execution if the caller did not, and starts it through `io`: each
+/// attempt signed afresh, transient failures retried with backoff within the call's
+/// timeout, and an `ExecutionAlreadyExists` after a lost answer resolved with
+/// DescribeExecution, so that one call never starts two executions of a STANDARD state
+/// machine. Secrets are scrubbed from every error text.
 pub fn start(
     config: &StartExecutionConfig,
     options: &ClientOptions,
     env: &dyn Fn(&str) -> Option<String>,
-    now: SystemTime,
-    send: impl FnOnce(&SignedRequest) -> Result<Response, String>,
-) -> Result<Execution, Error> {
-    let (request, credentials) = signed(config, options, env, now)?;
-    let outcome = send(&request)
-        .map_err(Error::Transport)
-        .and_then(|response| wire::parse_response(&response));
-    outcome.map_err(|e| e.redact(&credentials.secrets()))
+    io: &mut dyn Io,
+) -> Result<Execution, Failure> {
+    start::start(config, options, env, io)
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Property tests (proptest): names, ARNs, responses, and the whole core never panicking.
+//! Property tests (proptest): names, ARNs, responses, retry classification and backoff,
+//! attempts that never start a second execution, and the whole core never panicking.
 //!
 //! Each test's case count is `PROPTEST_CASES` if set, else the count written here, small
 //! enough for CI. A failure shrinks to a minimal case, prints its seed, and proptest records
@@ -6,12 +7,15 @@
 //! The long run is in the README: `PROPTEST_CASES=10000000 cargo test --release -p sfn-core
 //! properties`.
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
-use crate::types::{ClientOptions, Credentials, Error, StartExecutionConfig};
+use crate::io::SendError;
+use crate::io::scripted::Scripted;
+use crate::retry::{self, THROTTLING_CODES, TIMEOUT_CODES, TRANSIENT_STATUSES};
+use crate::types::{ClientOptions, Credentials, Error, ServiceError, StartExecutionConfig};
 use crate::wire::{self, Response};
 use crate::{arn, name, partition, start};
 
@@ -258,13 +262,19 @@ fn hostile_options() -> impl Strategy<Value = ClientOptions> {
         proptest::option::weighted(0.3, edgy_text()),
         any::<bool>(),
         any::<bool>(),
+        proptest::option::of(prop_oneof![0u32..5, any::<u32>()]),
+        proptest::option::of(prop_oneof![0u64..5000, any::<u64>()]),
     )
         .prop_map(
-            |(credentials, endpoint_url, use_fips, use_dual_stack)| ClientOptions {
-                credentials,
-                endpoint_url,
-                use_fips,
-                use_dual_stack,
+            |(credentials, endpoint_url, use_fips, use_dual_stack, max_attempts, timeout_ms)| {
+                ClientOptions {
+                    credentials,
+                    endpoint_url,
+                    use_fips,
+                    use_dual_stack,
+                    max_attempts,
+                    timeout_ms,
+                }
             },
         )
 }
@@ -283,15 +293,14 @@ proptest! {
         body in edgy_text(),
         error_type in edgy_text(),
     ) {
-        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let env = |name: &str| name.len().is_multiple_of(2).then(|| env_value.clone());
-        let outcome = start(&config, &options, &env, now, |_| {
-            Ok(Response {
-                status,
-                headers: vec![("x-amzn-errortype".into(), error_type.clone())],
-                body: body.clone().into_bytes(),
-            })
+        let answer = Ok(Response {
+            status,
+            headers: vec![("x-amzn-errortype".into(), error_type.clone())],
+            body: body.clone().into_bytes(),
         });
+        let mut io = Scripted::new(std::iter::repeat_n(answer, 4));
+        let outcome = start(&config, &options, &env, &mut io);
         if let (Err(error), Some(credentials)) = (outcome, &options.credentials) {
             let shown = format!("{error:?}");
             prop_assert!(!shown.contains(&credentials.secret_access_key), "{}", shown);
@@ -323,12 +332,98 @@ proptest! {
             }),
             ..ClientOptions::default()
         };
-        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let mut sent = 0;
-        let _ = start(&config, &options, &|_: &str| None, now, |_| {
-            sent += 1;
-            Err("not sent".to_string())
-        });
-        prop_assert_eq!(sent, 1);
+        let mut io = Scripted::new([Err(SendError::Permanent("not sent".into()))]);
+        let _ = start(&config, &options, &|_: &str| None, &mut io);
+        prop_assert_eq!(io.sent.len(), 1);
+    }
+}
+
+/// A failure of one attempt: an answered error or a failed exchange.
+fn attempt_failure() -> impl Strategy<Value = Result<Response, SendError>> {
+    let code = prop_oneof![
+        proptest::sample::select(&THROTTLING_CODES[..]).prop_map(str::to_string),
+        proptest::sample::select(&TIMEOUT_CODES[..]).prop_map(str::to_string),
+        Just("ValidationException".to_string()),
+        Just("ExecutionAlreadyExists".to_string()),
+        "[A-Za-z]{1,20}",
+    ];
+    let status = prop_oneof![
+        proptest::sample::select(&TRANSIENT_STATUSES[..]),
+        Just(400u16),
+        Just(403),
+        400u16..600,
+    ];
+    prop_oneof![
+        (status, code).prop_map(|(status, code)| Scripted::error(status, &code)),
+        "[a-z ]{0,20}".prop_map(|m| Err(SendError::Transient(m))),
+        "[a-z ]{0,20}".prop_map(|m| Err(SendError::Permanent(m))),
+        Just(Scripted::json(200, "{")),
+    ]
+}
+
+proptest! {
+    #![proptest_config(cases(2_000))]
+
+    /// Exactly the standard mode's list is retried: throttling and timeout codes and the
+    /// transient statuses, nothing else.
+    #[test]
+    fn retry_classification_is_the_standard_modes(status in 100u16..600, code in edgy_text()) {
+        let error = ServiceError { status, code: code.clone(), message: String::new(), request_id: None };
+        let listed = THROTTLING_CODES.contains(&code.as_str())
+            || TIMEOUT_CODES.contains(&code.as_str())
+            || TRANSIENT_STATUSES.contains(&status);
+        prop_assert_eq!(retry::is_retryable(&Error::Service(error)), listed);
+    }
+
+    /// Every wait is within its full-jitter ceiling (reached only to the nanosecond).
+    #[test]
+    fn backoff_stays_under_its_ceiling(attempts in 1u32..100, bits in any::<u64>()) {
+        let ceiling = Duration::from_secs(1u64 << (attempts - 1).min(5)).min(Duration::from_secs(20));
+        prop_assert!(retry::backoff(attempts, bits) <= ceiling);
+    }
+
+    /// Whatever the attempts meet, a call sends at most `max-attempts` StartExecutions, all
+    /// with one name and one body, sleeps only between retryable failures, and a
+    /// DescribeExecution follows only an `ExecutionAlreadyExists` to a retry.
+    #[test]
+    fn attempts_never_exceed_the_plan_and_all_carry_one_name(
+        failures in proptest::collection::vec(attempt_failure(), 0..6),
+        max_attempts in 1u32..6,
+        named in any::<bool>(),
+    ) {
+        let config = StartExecutionConfig {
+            state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:m".into(),
+            name: named.then(|| "given".to_string()),
+            ..StartExecutionConfig::default()
+        };
+        let options = ClientOptions {
+            credentials: Some(Credentials {
+                access_key_id: "AKID".into(),
+                secret_access_key: "secret".into(),
+                session_token: None,
+            }),
+            max_attempts: Some(max_attempts),
+            ..ClientOptions::default()
+        };
+        let success = Scripted::json(200, r#"{"executionArn":"e","startDate":1}"#);
+        let mut io = Scripted::new(failures.into_iter().chain([success]));
+        let outcome = start(&config, &options, &|_: &str| None, &mut io);
+        let starts: Vec<&str> = io.sent.iter()
+            .filter(|r| r.headers.iter().any(|(k, v)| k == "x-amz-target" && v == wire::START_EXECUTION))
+            .map(|r| r.body.as_str())
+            .collect();
+        prop_assert!(starts.len() as u32 <= max_attempts);
+        prop_assert!(starts.windows(2).all(|w| w[0] == w[1]), "{:?}", starts);
+        prop_assert!(starts[0].contains(r#""name":""#));
+        let attempts = match &outcome {
+            Ok(execution) => execution.attempts,
+            Err(failure) => failure.attempts,
+        };
+        prop_assert_eq!(attempts as usize, starts.len());
+        // A sleep only ever comes between two requests.
+        prop_assert!(io.slept.len() < io.sent.len());
+        if io.sent.len() > starts.len() {
+            prop_assert!(starts.len() > 1);
+        }
     }
 }

@@ -8,16 +8,18 @@ use aws_smithy_runtime_api::client::identity::Identity;
 
 use crate::endpoint::Endpoint;
 use crate::types::{Credentials, Error, FieldError, SignedRequest};
-use crate::wire::{CONTENT_TYPE, TARGET};
+use crate::wire::CONTENT_TYPE;
 
 /// The signing name of Step Functions (its endpoint prefix).
 pub const SERVICE: &str = "states";
 
-/// Signs `body` for `endpoint` in `region` at `time`. The signed headers are exactly
+/// Signs `body`, a call of the operation `target`, for `endpoint` in `region` at `time`.
+/// The signed headers are exactly
 /// `content-type;host;x-amz-date[;x-amz-security-token];x-amz-target`.
 pub fn sign_request(
     endpoint: &Endpoint,
     region: &str,
+    target: &str,
     body: String,
     credentials: &Credentials,
     time: SystemTime,
@@ -26,7 +28,7 @@ pub fn sign_request(
     let unsigned = [
         ("content-type", CONTENT_TYPE),
         ("host", endpoint.authority.as_str()),
-        ("x-amz-target", TARGET),
+        ("x-amz-target", target),
     ];
     let identity: Identity = aws_credential_types::Credentials::new(
         &credentials.access_key_id,
@@ -99,7 +101,15 @@ mod tests {
             session_token: None,
         };
         let body = vector.request.body.clone();
-        let signed = sign_request(&endpoint, &vector.region, body, &credentials, vector.time());
+        let target = crate::wire::START_EXECUTION;
+        let signed = sign_request(
+            &endpoint,
+            &vector.region,
+            target,
+            body,
+            &credentials,
+            vector.time(),
+        );
         let expected = SignedRequest {
             method: vector.request.method,
             url: vector.request.url,

@@ -26,7 +26,9 @@ pub struct StartExecutionConfig {
     pub state_machine_arn: String,
     /// JSON input for the execution, sent byte for byte as given. Absent means `{}`.
     pub input: Option<String>,
-    /// Name of the execution (1 to 80 Unicode scalar values). Absent lets AWS pick a UUID.
+    /// Name of the execution (1 to 80 Unicode scalar values). Absent, `start` names it with a
+    /// random UUID (version 4) before its first attempt, so that a retry can never start a
+    /// second execution; `prepare` leaves it absent and AWS picks one.
     pub name: Option<String>,
     /// Region override. When given it must equal the region of `state_machine_arn`.
     pub region: Option<String>,
@@ -86,6 +88,14 @@ pub struct ClientOptions {
     /// Use the dual-stack endpoint of the region (not allowed with a custom endpoint).
     #[cfg_attr(feature = "wasmtime", component(name = "use-dual-stack"))]
     pub use_dual_stack: bool,
+    /// Requests `start` may send, the first included (1 means no retry); else
+    /// `AWS_MAX_ATTEMPTS`, else 3.
+    #[cfg_attr(feature = "wasmtime", component(name = "max-attempts"))]
+    pub max_attempts: Option<u32>,
+    /// Bound on the whole of `start`, retries and backoff included, in milliseconds; else
+    /// none beyond each attempt's own.
+    #[cfg_attr(feature = "wasmtime", component(name = "timeout-ms"))]
+    pub timeout_ms: Option<u64>,
 }
 
 /// One broken rule, named by the Terraform argument or client option at fault.
@@ -97,7 +107,8 @@ pub struct ClientOptions {
 )]
 pub struct FieldError {
     /// The argument or option at fault: `state_machine_arn`, `input`, `name`, `region`,
-    /// `trace_header`, `credentials`, `endpoint_url`, `use_fips` or `use_dual_stack`.
+    /// `trace_header`, `credentials`, `endpoint_url`, `use_fips`, `use_dual_stack`,
+    /// `max_attempts` or `timeout_ms`.
     pub field: String,
     /// What rule it broke, in words.
     pub message: String,
@@ -140,12 +151,27 @@ pub enum Error {
     /// Step Functions answered with an error.
     #[cfg_attr(feature = "wasmtime", component(name = "service"))]
     Service(ServiceError),
-    /// The request could not be sent or its answer not received.
+    /// The request could not be sent or its answer not received, or the call's timeout
+    /// passed (the message names it).
     #[cfg_attr(feature = "wasmtime", component(name = "transport"))]
     Transport(String),
     /// A 2xx answer whose body is not a StartExecution result.
     #[cfg_attr(feature = "wasmtime", component(name = "invalid-response"))]
     InvalidResponse(String),
+}
+
+/// Why `start` did not start an execution, and how many requests it sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "wasmtime",
+    derive(ComponentType, Lift, Lower),
+    component(record)
+)]
+pub struct Failure {
+    /// The error of the last attempt (or of the arguments, with no attempt).
+    pub error: Error,
+    /// StartExecution requests sent: 0 when the arguments or credentials were refused.
+    pub attempts: u32,
 }
 
 /// A started execution.
@@ -165,6 +191,8 @@ pub struct Execution {
     /// The `x-amzn-RequestId` of the response, when there was one.
     #[cfg_attr(feature = "wasmtime", component(name = "request-id"))]
     pub request_id: Option<String>,
+    /// StartExecution requests sent: 1 unless an attempt was retried.
+    pub attempts: u32,
 }
 
 /// A signed request, ready to be sent by any HTTP client.

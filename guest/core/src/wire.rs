@@ -1,5 +1,5 @@
-//! The awsJson1_0 wire format of StartExecution: the request body, the success response
-//! and the error response (spec §2).
+//! The awsJson1_0 wire format of StartExecution and DescribeExecution: the request bodies,
+//! the success responses and the error response (spec §2, `describe-and-sync.md`).
 
 use serde::{Deserialize, Serialize};
 
@@ -7,7 +7,8 @@ use crate::types::{Error, Execution, ServiceError};
 use crate::validate::Validated;
 
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
-pub const TARGET: &str = "AWSStepFunctions.StartExecution";
+pub const START_EXECUTION: &str = "AWSStepFunctions.StartExecution";
+pub const DESCRIBE_EXECUTION: &str = "AWSStepFunctions.DescribeExecution";
 
 /// Answers larger than this are not a StartExecution result and are not read further.
 // Only the WASI transport reads answers; natively there is none.
@@ -68,26 +69,70 @@ struct StartExecutionOutput {
 
 /// The execution from a 2xx answer, or the service error of any other.
 pub fn parse_response(response: &Response) -> Result<Execution, Error> {
+    let output: StartExecutionOutput = parse(response, "StartExecution")?;
+    Ok(Execution {
+        execution_arn: output.execution_arn,
+        start_date_epoch_ms: start_date(output.start_date)?,
+        request_id: response.request_id(),
+        attempts: 1,
+    })
+}
+
+/// The DescribeExecution request body.
+pub fn describe_body(execution_arn: &str) -> String {
+    serde_json::json!({ "executionArn": execution_arn }).to_string()
+}
+
+/// What DescribeExecution told of an execution (the members the core uses).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Described {
+    pub execution_arn: String,
+    /// `RUNNING`, `SUCCEEDED`, `FAILED`, `TIMED_OUT`, `ABORTED` or `PENDING_REDRIVE`.
+    pub status: String,
+    pub start_date_epoch_ms: i64,
+    /// Absent when the caller may not see it (`includedData`, KMS).
+    pub input: Option<String>,
+    pub request_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DescribeExecutionOutput {
+    execution_arn: String,
+    status: String,
+    start_date: f64,
+    input: Option<String>,
+}
+
+/// The execution from a 2xx DescribeExecution answer, or the service error of any other.
+pub fn parse_described(response: &Response) -> Result<Described, Error> {
+    let output: DescribeExecutionOutput = parse(response, "DescribeExecution")?;
+    Ok(Described {
+        execution_arn: output.execution_arn,
+        status: output.status,
+        start_date_epoch_ms: start_date(output.start_date)?,
+        input: output.input,
+        request_id: response.request_id(),
+    })
+}
+
+/// The output of a 2xx answer to `operation`, or the service error of any other answer.
+fn parse<T: serde::de::DeserializeOwned>(response: &Response, operation: &str) -> Result<T, Error> {
     if !(200..300).contains(&response.status) {
         return Err(Error::Service(service_error(response)));
     }
-    let output: StartExecutionOutput = serde_json::from_slice(&response.body).map_err(|e| {
+    serde_json::from_slice(&response.body).map_err(|e| {
         Error::InvalidResponse(format!(
-            "HTTP {} body is not a StartExecution result ({e}): {}",
+            "HTTP {} body is not a {operation} result ({e}): {}",
             response.status,
             snippet(&response.body)
         ))
-    })?;
-    let start_date_epoch_ms = epoch_ms(output.start_date).ok_or_else(|| {
-        Error::InvalidResponse(format!(
-            "startDate {:e} is not a representable time",
-            output.start_date
-        ))
-    })?;
-    Ok(Execution {
-        execution_arn: output.execution_arn,
-        start_date_epoch_ms,
-        request_id: response.request_id(),
+    })
+}
+
+fn start_date(seconds: f64) -> Result<i64, Error> {
+    epoch_ms(seconds).ok_or_else(|| {
+        Error::InvalidResponse(format!("startDate {seconds:e} is not a representable time"))
     })
 }
 

@@ -1,6 +1,5 @@
 //! The plugin component: exports `sfn:action/start-execution` over the core, with the
-//! environment and transport of `sfn_core::transport` and the wall clock
-//! (`wasi:clocks/wall-clock`, through std). The WIT's types are the core's own (`with`), so
+//! environment and the clocks, randomness and transport of `sfn_core::transport`. The WIT's types are the core's own (`with`), so
 //! nothing is converted on the way in or out.
 //!
 //! Natively this crate is empty: it is a component and nothing else.
@@ -9,8 +8,10 @@
 
 use std::time::SystemTime;
 
-use sfn_core::transport::{env_lookup, send};
-use sfn_core::{ClientOptions, Error, Execution, FieldError, SignedRequest, StartExecutionConfig};
+use sfn_core::transport::{Wasi, env_lookup};
+use sfn_core::{
+    ClientOptions, Error, Execution, Failure, FieldError, SignedRequest, StartExecutionConfig,
+};
 
 wit_bindgen::generate!({
     path: "../../wit",
@@ -18,14 +19,15 @@ wit_bindgen::generate!({
     // Each WIT type is the core's own: wit-bindgen lifts and lowers it field by field.
     // The keys carry the package version: bump them with the WIT's.
     with: {
-        "sfn:action/types@0.1.0/start-execution-config": sfn_core::StartExecutionConfig,
-        "sfn:action/types@0.1.0/credentials": sfn_core::Credentials,
-        "sfn:action/types@0.1.0/client-options": sfn_core::ClientOptions,
-        "sfn:action/types@0.1.0/field-error": sfn_core::FieldError,
-        "sfn:action/types@0.1.0/service-error": sfn_core::ServiceError,
-        "sfn:action/types@0.1.0/error": sfn_core::Error,
-        "sfn:action/types@0.1.0/execution": sfn_core::Execution,
-        "sfn:action/types@0.1.0/signed-request": sfn_core::SignedRequest,
+        "sfn:action/types@0.2.0/start-execution-config": sfn_core::StartExecutionConfig,
+        "sfn:action/types@0.2.0/credentials": sfn_core::Credentials,
+        "sfn:action/types@0.2.0/client-options": sfn_core::ClientOptions,
+        "sfn:action/types@0.2.0/field-error": sfn_core::FieldError,
+        "sfn:action/types@0.2.0/service-error": sfn_core::ServiceError,
+        "sfn:action/types@0.2.0/error": sfn_core::Error,
+        "sfn:action/types@0.2.0/failure": sfn_core::Failure,
+        "sfn:action/types@0.2.0/execution": sfn_core::Execution,
+        "sfn:action/types@0.2.0/signed-request": sfn_core::SignedRequest,
     },
 });
 
@@ -43,9 +45,8 @@ impl exports::sfn::action::start_execution::Guest for Component {
         sfn_core::prepare(&config, &options, &env_lookup(), SystemTime::now())
     }
 
-    fn start(config: StartExecutionConfig, options: ClientOptions) -> Result<Execution, Error> {
-        let now = SystemTime::now();
-        sfn_core::start(&config, &options, &env_lookup(), now, send)
+    fn start(config: StartExecutionConfig, options: ClientOptions) -> Result<Execution, Failure> {
+        sfn_core::start(&config, &options, &env_lookup(), &mut Wasi)
     }
 }
 

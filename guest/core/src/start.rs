@@ -1,0 +1,444 @@
+//! StartExecution as one call: resolved once, named once, retried without ever starting a
+//! second execution (spec §4, §5).
+
+use std::time::SystemTime;
+
+use crate::arn::StateMachineArn;
+use crate::client::Client;
+use crate::io::Io;
+use crate::types::{
+    ClientOptions, Error, Execution, Failure, ServiceError, SignedRequest, StartExecutionConfig,
+};
+use crate::{credentials, endpoint, idempotency, retry, sign, validate, wire};
+
+/// Everything a call needs, checked and resolved before any request is made.
+pub struct Call<'a> {
+    pub client: Client,
+    arn: StateMachineArn<'a>,
+    name: Option<&'a str>,
+    input: &'a str,
+    body: String,
+}
+
+/// Checks the arguments and options (every broken rule at once), then resolves the endpoint,
+/// the credentials and the retry plan. `generated` names an execution the caller did not.
+pub fn resolve<'a>(
+    config: &'a StartExecutionConfig,
+    options: &ClientOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+    generated: Option<&'a str>,
+) -> Result<Call<'a>, Error> {
+    let fips = options.use_fips;
+    let dual = options.use_dual_stack;
+    let custom = endpoint::custom_from(options.endpoint_url.as_deref(), env)
+        .map(|custom| endpoint::custom(custom, fips, dual))
+        .transpose();
+    let (validated, custom, plan) = match (
+        validate::validate(config),
+        custom,
+        retry::plan(options, env),
+    ) {
+        (Ok(v), Ok(c), Ok(p)) => (v, c, p),
+        (v, c, p) => {
+            let mut errors = v.err().unwrap_or_default();
+            errors.extend(c.err().unwrap_or_default());
+            errors.extend(p.err().unwrap_or_default());
+            return Err(Error::InvalidConfig(errors));
+        }
+    };
+    let mut validated = validated;
+    validated.name = validated.name.or(generated);
+    let body = wire::request_body(&validated);
+    let validate::Validated {
+        arn, name, input, ..
+    } = validated;
+    let endpoint =
+        custom.unwrap_or_else(|| endpoint::standard(arn.partition, arn.region, fips, dual));
+    let credentials = credentials::resolve(options.credentials.as_ref(), env)?;
+    let client = Client {
+        endpoint,
+        region: arn.region.to_string(),
+        credentials,
+        plan,
+        deadline: None,
+    };
+    Ok(Call {
+        client,
+        arn,
+        name,
+        input,
+        body,
+    })
+}
+
+impl Call<'_> {
+    /// The request of one attempt, signed at `now`.
+    pub fn sign(&self, now: SystemTime) -> Result<SignedRequest, Error> {
+        let client = &self.client;
+        let target = wire::START_EXECUTION;
+        let body = self.body.clone();
+        sign::sign_request(
+            &client.endpoint,
+            &client.region,
+            target,
+            body,
+            &client.credentials,
+            now,
+        )
+    }
+}
+
+/// Names the execution if it has no name, then starts it as [`Call::start`] does.
+pub fn start(
+    config: &StartExecutionConfig,
+    options: &ClientOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+    io: &mut dyn Io,
+) -> Result<Execution, Failure> {
+    let began = io.now();
+    let generated = config
+        .name
+        .is_none()
+        .then(|| idempotency::random_name(io.random(), io.random()));
+    let refused = |error| Failure { error, attempts: 0 };
+    let mut call = resolve(config, options, env, generated.as_deref()).map_err(refused)?;
+    call.client.begin(io);
+    call.start(io, began)
+}
+
+impl Call<'_> {
+    /// Sends StartExecution with retries. An `ExecutionAlreadyExists` answered to a retry
+    /// may be the execution an earlier attempt started before its answer was lost: it is
+    /// looked up, and returned if it is this call's own.
+    fn start(&self, io: &mut dyn Io, began: SystemTime) -> Result<Execution, Failure> {
+        let attempted =
+            self.client
+                .call(io, wire::START_EXECUTION, &self.body, wire::parse_response);
+        let attempts = attempted.attempts;
+        let outcome = match attempted.outcome {
+            Err(Error::Service(exists))
+                if attempts > 1 && exists.code == "ExecutionAlreadyExists" =>
+            {
+                self.recover(io, exists, began)
+            }
+            other => other,
+        };
+        let secrets = self.client.credentials.secrets();
+        match outcome {
+            Ok(execution) => Ok(Execution {
+                attempts,
+                ..execution
+            }),
+            Err(error) => Err(Failure {
+                error: error.redact(&secrets),
+                attempts,
+            }),
+        }
+    }
+
+    /// The execution an earlier attempt started, or the conflict as the service told it.
+    fn recover(
+        &self,
+        io: &mut dyn Io,
+        exists: ServiceError,
+        began: SystemTime,
+    ) -> Result<Execution, Error> {
+        // Every attempt carries a name: given, or generated before the first.
+        let Some(name) = self.name else {
+            return Err(Error::Service(exists));
+        };
+        let arn = self.arn.execution_arn(name);
+        let body = wire::describe_body(&arn);
+        let described =
+            self.client
+                .call(io, wire::DESCRIBE_EXECUTION, &body, wire::parse_described);
+        match described.outcome {
+            Ok(found) if idempotency::is_ours(&found, self.input, began).is_ok() => Ok(Execution {
+                execution_arn: found.execution_arn,
+                start_date_epoch_ms: found.start_date_epoch_ms,
+                request_id: found.request_id,
+                attempts: 0,
+            }),
+            Ok(_) => Err(Error::Service(exists)),
+            Err(error) => Err(Error::Service(ServiceError {
+                message: format!(
+                    "{}. An earlier attempt of this call may have started {arn} before its answer was lost, but DescribeExecution, which would tell, failed ({error}). Check with: aws stepfunctions describe-execution --execution-arn {arn}",
+                    exists.message
+                ),
+                ..exists
+            })),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::io::SendError;
+    use crate::io::scripted::Scripted;
+    use crate::types::Credentials;
+
+    const ARN: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:M";
+    const EXECUTION: &str = "arn:aws:states:us-east-1:123456789012:execution:M";
+
+    fn config(name: Option<&str>) -> StartExecutionConfig {
+        StartExecutionConfig {
+            state_machine_arn: ARN.into(),
+            input: Some(r#"{"a":1}"#.into()),
+            name: name.map(str::to_string),
+            ..StartExecutionConfig::default()
+        }
+    }
+
+    fn options() -> ClientOptions {
+        ClientOptions {
+            credentials: Some(Credentials {
+                access_key_id: "AKID".into(),
+                secret_access_key: "SECRET".into(),
+                session_token: None,
+            }),
+            ..ClientOptions::default()
+        }
+    }
+
+    fn started(name: &str) -> Result<crate::Response, SendError> {
+        let body = format!(r#"{{"executionArn":"{EXECUTION}:{name}","startDate":1800000000.5}}"#);
+        Scripted::json(200, &body)
+    }
+
+    fn run(io: &mut Scripted, config: &StartExecutionConfig) -> Result<Execution, Failure> {
+        start(config, &options(), &|_| None, io)
+    }
+
+    fn body(request: &SignedRequest) -> serde_json::Value {
+        serde_json::from_str(&request.body).unwrap()
+    }
+
+    fn header<'a>(request: &'a SignedRequest, name: &str) -> &'a str {
+        let found = request.headers.iter().find(|(k, _)| k == name);
+        found.map(|(_, v)| v.as_str()).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_call_without_a_name_sends_one_generated_name_on_every_attempt() {
+        let mut io = Scripted::new([Scripted::error(503, "ServiceUnavailable")]);
+        io.answers.push_back(started("x"));
+        // The longest backoff the first retry can draw: about a second.
+        io.random = u64::MAX;
+        let execution = run(&mut io, &config(None)).unwrap();
+        assert_eq!(execution.attempts, 2);
+        let names: Vec<String> = io
+            .sent
+            .iter()
+            .map(|r| body(r)["name"].to_string())
+            .collect();
+        assert_eq!(names[0], names[1]);
+        let name = body(&io.sent[0])["name"].as_str().unwrap().to_string();
+        assert_eq!(name.len(), 36);
+        assert_eq!(&name[14..15], "4", "version 4: {name}");
+        // Each attempt is signed afresh, at its own time.
+        assert_eq!(io.slept, [Duration::from_secs(1)]);
+        assert_eq!(header(&io.sent[0], "x-amz-date"), "20270115T080000Z");
+        assert_eq!(header(&io.sent[1], "x-amz-date"), "20270115T080001Z");
+        let signature = |r| header(r, "authorization").rsplit("Signature=").next();
+        assert_ne!(signature(&io.sent[0]), signature(&io.sent[1]));
+    }
+
+    #[test]
+    fn transient_failures_are_retried_up_to_max_attempts_with_growing_backoff() {
+        let mut io = Scripted::new([
+            Scripted::error(500, "InternalFailure"),
+            Err(SendError::Transient("connection reset".into())),
+            Scripted::error(400, "ThrottlingException"),
+        ]);
+        let failure = run(&mut io, &config(Some("n"))).unwrap_err();
+        assert_eq!(failure.attempts, 3);
+        let Error::Service(e) = &failure.error else {
+            panic!("{failure:?}")
+        };
+        assert_eq!((e.status, e.code.as_str()), (400, "ThrottlingException"));
+        let half = |secs: u64| Duration::from_secs(secs).mul_f64(0.5);
+        assert_eq!(io.slept, [half(1), half(2)]);
+    }
+
+    #[test]
+    fn max_attempts_one_sends_once_and_final_errors_are_not_retried() {
+        let once = ClientOptions {
+            max_attempts: Some(1),
+            ..options()
+        };
+        let mut io = Scripted::new([Scripted::error(503, "ServiceUnavailable")]);
+        let failure = start(&config(Some("n")), &once, &|_| None, &mut io).unwrap_err();
+        assert_eq!((failure.attempts, io.slept.len()), (1, 0));
+        for answer in [
+            Scripted::error(400, "ValidationException"),
+            Scripted::error(400, "ExecutionLimitExceeded"),
+            Scripted::error(403, "AccessDeniedException"),
+            Scripted::json(200, "not json"),
+            Err(SendError::Permanent(
+                "refused by the host's outbound policy".into(),
+            )),
+        ] {
+            let mut io = Scripted::new([answer.clone()]);
+            let failure = run(&mut io, &config(Some("n"))).unwrap_err();
+            assert_eq!((failure.attempts, io.sent.len()), (1, 1), "{answer:?}");
+        }
+    }
+
+    #[test]
+    fn the_timeout_ends_a_call_that_would_wait_past_it() {
+        let quick = |ms| ClientOptions {
+            timeout_ms: Some(ms),
+            ..options()
+        };
+        // No answer before the deadline: the error names the timeout.
+        let mut io = Scripted::new([]);
+        io.send_takes = Duration::from_secs(5);
+        let failure = start(&config(Some("n")), &quick(2000), &|_| None, &mut io).unwrap_err();
+        assert_eq!(
+            failure,
+            Failure {
+                error: Error::Transport(
+                    "waiting for the response: the call's timeout of 2s passed".into()
+                ),
+                attempts: 1
+            }
+        );
+        // A backoff that would end past the deadline is not slept: the last error stands.
+        let mut io = Scripted::new([Scripted::error(503, "ServiceUnavailable")]);
+        let failure = start(&config(Some("n")), &quick(400), &|_| None, &mut io).unwrap_err();
+        assert_eq!((failure.attempts, io.slept.len()), (1, 0));
+        assert!(matches!(failure.error, Error::Service(ref e) if e.status == 503));
+    }
+
+    fn described(name: &str, input: &str, start_date: &str) -> Result<crate::Response, SendError> {
+        let body = serde_json::json!({
+            "executionArn": format!("{EXECUTION}:{name}"),
+            "stateMachineArn": ARN,
+            "name": name,
+            "status": "SUCCEEDED",
+            "input": input,
+        });
+        let mut text = body.to_string();
+        text.insert_str(text.len() - 1, &format!(r#","startDate":{start_date}"#));
+        Scripted::json(200, &text)
+    }
+
+    #[test]
+    fn already_exists_after_a_lost_answer_is_this_calls_own_execution() {
+        let mut io = Scripted::new([
+            Err(SendError::Transient(
+                "connection closed before a response".into(),
+            )),
+            Scripted::error(400, "ExecutionAlreadyExists"),
+            described("n", r#"{"a":1}"#, "1800000000.25"),
+        ]);
+        let execution = run(&mut io, &config(Some("n"))).unwrap();
+        assert_eq!(
+            execution,
+            Execution {
+                execution_arn: format!("{EXECUTION}:n"),
+                start_date_epoch_ms: 1_800_000_000_250,
+                request_id: Some("req-200".into()),
+                attempts: 2,
+            }
+        );
+        let targets: Vec<&str> = io.sent.iter().map(|r| header(r, "x-amz-target")).collect();
+        assert_eq!(
+            targets,
+            [
+                wire::START_EXECUTION,
+                wire::START_EXECUTION,
+                wire::DESCRIBE_EXECUTION
+            ]
+        );
+        assert_eq!(
+            io.sent[2].body,
+            format!(r#"{{"executionArn":"{EXECUTION}:n"}}"#)
+        );
+    }
+
+    #[test]
+    fn already_exists_from_someone_else_stays_a_conflict() {
+        let cases = [
+            // Other input.
+            described("n", r#"{"a":2}"#, "1800000001"),
+            // Started a day before this call.
+            described("n", r#"{"a":1}"#, "1799913600"),
+        ];
+        for describe in cases {
+            let mut io = Scripted::new([
+                Scripted::error(502, "BadGateway"),
+                Scripted::error(400, "ExecutionAlreadyExists"),
+                describe,
+            ]);
+            let failure = run(&mut io, &config(Some("n"))).unwrap_err();
+            assert_eq!(failure.attempts, 2);
+            let Error::Service(e) = failure.error else {
+                panic!()
+            };
+            assert_eq!(
+                (e.code.as_str(), e.message.as_str()),
+                ("ExecutionAlreadyExists", "ExecutionAlreadyExists here")
+            );
+        }
+        // On the first attempt it can only be someone else's: nothing is looked up.
+        let mut io = Scripted::new([Scripted::error(400, "ExecutionAlreadyExists")]);
+        assert_eq!(run(&mut io, &config(Some("n"))).unwrap_err().attempts, 1);
+        assert_eq!(io.sent.len(), 1);
+    }
+
+    #[test]
+    fn a_denied_lookup_says_what_may_have_happened_and_how_to_check() {
+        let mut io = Scripted::new([
+            Err(SendError::Transient(
+                "timed out waiting for the response".into(),
+            )),
+            Scripted::error(400, "ExecutionAlreadyExists"),
+            Scripted::error(400, "AccessDeniedException"),
+        ]);
+        let failure = run(&mut io, &config(Some("n"))).unwrap_err();
+        let arn = format!("{EXECUTION}:n");
+        assert_eq!(failure.attempts, 2);
+        assert_eq!(
+            failure.error,
+            Error::Service(ServiceError {
+                status: 400,
+                code: "ExecutionAlreadyExists".into(),
+                message: format!(
+                    "ExecutionAlreadyExists here. An earlier attempt of this call may have started {arn} before its answer was lost, but DescribeExecution, which would tell, failed (AccessDeniedException: AccessDeniedException here (HTTP 400)). Check with: aws stepfunctions describe-execution --execution-arn {arn}"
+                ),
+                request_id: Some("req-400".into()),
+            })
+        );
+    }
+
+    #[test]
+    fn refused_arguments_and_options_make_no_attempt() {
+        let bad = ClientOptions {
+            max_attempts: Some(0),
+            ..options()
+        };
+        let mut io = Scripted::new([]);
+        let failure = start(&config(Some("a b")), &bad, &|_| None, &mut io).unwrap_err();
+        assert_eq!(failure.attempts, 0);
+        let Error::InvalidConfig(errors) = failure.error else {
+            panic!()
+        };
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["name", "max_attempts"]);
+        assert!(io.sent.is_empty());
+    }
+
+    #[test]
+    fn prepare_signs_exactly_what_it_is_given() {
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let signed = crate::prepare(&config(None), &options(), &|_| None, now).unwrap();
+        assert_eq!(
+            signed.body,
+            format!(r#"{{"stateMachineArn":"{ARN}","input":"{{\"a\":1}}"}}"#)
+        );
+    }
+}
