@@ -99,7 +99,7 @@ fn recovered() -> Vec<(String, Fault)> {
             Fault::Instead(error(400, "RequestTimeoutException")),
         ),
         (
-            "reset before the request is read".into(),
+            "closed after the request was read, before the service acted".into(),
             Fault::Instead(Reply::Drop),
         ),
         (
@@ -134,9 +134,28 @@ async fn every_transient_fault_is_retried_into_one_execution() {
             (2, 1, 0),
             "{case}"
         );
+        // The matrix, for `--nocapture`.
+        eprintln!("| {case} | started | 2 | 1 |");
         table.push(case);
     }
     assert_eq!(table.len(), 24);
+}
+
+#[tokio::test]
+async fn a_reset_before_the_request_is_read_is_retried_on_a_new_connection() {
+    let executions = Arc::new(Executions::default());
+    let model = Arc::clone(&executions);
+    let server = standin(move |request| model.reply(request));
+    server.reset_connections(1);
+    let execution = runtime(host(&server.url(), None))
+        .start(&config(ARN), &options(Some(&server.url())))
+        .await
+        .unwrap()
+        .expect("the retry starts it");
+    assert_eq!(execution.attempts, 2);
+    // The reset connection recorded nothing; the second carried the one request.
+    assert_eq!((server.connections(), server.requests().len()), (2, 1));
+    assert_eq!(executions.started().len(), 1);
 }
 
 #[tokio::test]
@@ -193,6 +212,7 @@ async fn final_answers_are_not_retried_and_start_at_most_one() {
         );
         assert_eq!(failure.attempts, 1, "{case}");
         assert_eq!((seen.requests, seen.executions), (1, executions), "{case}");
+        eprintln!("| {case} | {says} | 1 | {executions} |");
     }
 }
 

@@ -173,6 +173,8 @@ struct Shared {
     reply: Box<ReplyFn>,
     log: Mutex<Vec<Recorded>>,
     connections: AtomicUsize,
+    /// Connections still to be closed unread as soon as they are accepted.
+    to_reset: AtomicUsize,
 }
 
 impl Shared {
@@ -222,6 +224,7 @@ impl StandIn {
             reply,
             log,
             connections: AtomicUsize::new(0),
+            to_reset: AtomicUsize::new(0),
         });
         let (stop, stopped) = oneshot::channel();
         let served = Arc::clone(&shared);
@@ -249,6 +252,13 @@ impl StandIn {
     /// TCP connections accepted so far: with keep-alive, fewer than requests.
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// Closes the next `count` connections as soon as they are accepted, before reading
+    /// anything: the client's request is left unread, so the kernel answers it with a reset.
+    /// They are counted in [`StandIn::connections`], and nothing of them is recorded.
+    pub fn reset_connections(&self, count: usize) {
+        self.shared.to_reset.store(count, Ordering::SeqCst);
     }
 
     /// Everything received so far, in order of arrival.
@@ -282,7 +292,12 @@ fn serve(listener: std::net::TcpListener, shared: Arc<Shared>, mut stopped: ones
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _)) => {
                         shared.connections.fetch_add(1, Ordering::SeqCst);
-                        drop(tokio::spawn(serve_connection(stream, Arc::clone(&shared))));
+                        let reset = shared.to_reset.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+                        if reset.is_err() {
+                            drop(tokio::spawn(serve_connection(stream, Arc::clone(&shared))));
+                        } else {
+                            drop(tokio::spawn(close_unread(stream)));
+                        }
                     }
                     // Out of descriptors, say: back off instead of spinning.
                     Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
@@ -291,6 +306,13 @@ fn serve(listener: std::net::TcpListener, shared: Arc<Shared>, mut stopped: ones
         }
     });
     // Dropping the runtime cancels the connection tasks, closing their sockets.
+}
+
+/// Waits for the request's first bytes, so that closing leaves them unread (a reset), then
+/// closes without reading them.
+async fn close_unread(stream: TcpStream) {
+    let _ = stream.readable().await;
+    drop(stream);
 }
 
 async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
