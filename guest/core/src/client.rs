@@ -1,13 +1,13 @@
 //! One operation's requests to the resolved endpoint: each attempt signed afresh, sent, and
 //! retried as the plan says, within the call's deadline.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::endpoint::Endpoint;
 use crate::io::{Io, SendError};
 use crate::retry::{self, Plan};
 use crate::sign;
-use crate::types::{Credentials, Error};
+use crate::types::{Credentials, Error, SignedRequest};
 use crate::wire::Response;
 
 /// Where and as whom a call's requests go, and how many attempts and how long it has.
@@ -18,6 +18,12 @@ pub struct Client {
     pub plan: Plan,
     /// When the call's time is up, on the monotonic clock of [`Io`].
     pub deadline: Option<Duration>,
+}
+
+/// What one failed attempt leaves the call to do.
+enum Step {
+    Retry(Error),
+    Stop(Error),
 }
 
 /// An operation's outcome and the requests it took.
@@ -44,42 +50,56 @@ impl Client {
     ) -> Attempted<T> {
         let mut attempts = 0;
         loop {
-            let now = io.now();
-            let request = sign::sign_request(
-                &self.endpoint,
-                &self.region,
-                target,
-                body.to_string(),
-                &self.credentials,
-                now,
-            );
-            let request = match request {
+            let request = match self.sign(target, body.to_string(), io.now()) {
                 Ok(request) => request,
                 Err(error) => return Attempted::failed(error, attempts),
             };
             attempts += 1;
-            let error = match io.send(&request, self.deadline) {
-                Ok(response) => match parse(&response) {
-                    Ok(value) => {
-                        return Attempted {
-                            outcome: Ok(value),
-                            attempts,
-                        };
-                    }
-                    Err(error) if retry::is_retryable(&error) => error,
-                    Err(error) => return Attempted::failed(error, attempts),
-                },
-                Err(SendError::Transient(message)) => Error::Transport(message),
-                Err(SendError::Permanent(message)) => {
-                    return Attempted::failed(Error::Transport(message), attempts);
+            let retryable = match self.attempt(io, &request, &parse) {
+                Ok(value) => {
+                    return Attempted {
+                        outcome: Ok(value),
+                        attempts,
+                    };
                 }
-                Err(SendError::Deadline(message)) => {
-                    return Attempted::failed(self.timed_out(&message), attempts);
-                }
+                Err(Step::Retry(error)) => error,
+                Err(Step::Stop(error)) => return Attempted::failed(error, attempts),
             };
             if attempts >= self.plan.max_attempts || !self.wait_before_retry(io, attempts) {
-                return Attempted::failed(error, attempts);
+                return Attempted::failed(retryable, attempts);
             }
+        }
+    }
+
+    /// A request of the operation `target`, signed at `now`.
+    pub fn sign(
+        &self,
+        target: &str,
+        body: String,
+        now: SystemTime,
+    ) -> Result<SignedRequest, Error> {
+        let (endpoint, region, credentials) = (&self.endpoint, &self.region, &self.credentials);
+        sign::sign_request(endpoint, region, target, body, credentials, now)
+    }
+
+    /// One request and its answer; a failure says whether another attempt may help.
+    fn attempt<T>(
+        &self,
+        io: &mut dyn Io,
+        request: &SignedRequest,
+        parse: &impl Fn(&Response) -> Result<T, Error>,
+    ) -> Result<T, Step> {
+        match io.send(request, self.deadline) {
+            Ok(response) => parse(&response).map_err(|error| {
+                if retry::is_retryable(&error) {
+                    Step::Retry(error)
+                } else {
+                    Step::Stop(error)
+                }
+            }),
+            Err(SendError::Transient(message)) => Err(Step::Retry(Error::Transport(message))),
+            Err(SendError::Permanent(message)) => Err(Step::Stop(Error::Transport(message))),
+            Err(SendError::Deadline(message)) => Err(Step::Stop(self.timed_out(&message))),
         }
     }
 

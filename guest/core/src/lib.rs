@@ -1,11 +1,13 @@
 //! Start AWS Step Functions executions: the pure core of the component.
 //!
 //! Everything here compiles and tests natively: validation, ARN parsing, endpoint
-//! resolution, the request body, signing and response parsing. The facade is small: the
-//! WIT's types ([`types`]), [`validate`], [`prepare`] and [`start`], the endpoint rules the
-//! host's outbound policy shares ([`endpoint`]), and on `wasm` targets the WASI environment
-//! and transport ([`transport`]) that the plugin (`guest/plugin`) and the command
-//! (`guest/command`) pass to [`prepare`] and [`start`].
+//! resolution, the request body, signing, response parsing, and the retries that never start
+//! an execution twice. The facade is small: the WIT's types ([`types`]), [`validate`],
+//! [`prepare`] and [`start`], the retry policy ([`retry`]), the endpoint rules the host's
+//! outbound policy shares ([`endpoint`]), and what a call needs from outside ([`Io`]: clocks,
+//! randomness, one send). On `wasm` targets, `transport` is that `Io` on WASI, with the
+//! environment, which the plugin (`guest/plugin`) and the command (`guest/command`) pass to
+//! [`prepare`] and [`start`].
 
 mod arn;
 mod client;

@@ -9,7 +9,7 @@ use crate::io::Io;
 use crate::types::{
     ClientOptions, Error, Execution, Failure, ServiceError, SignedRequest, StartExecutionConfig,
 };
-use crate::{credentials, endpoint, idempotency, retry, sign, validate, wire};
+use crate::{credentials, endpoint, idempotency, retry, validate, wire};
 
 /// Everything a call needs, checked and resolved before any request is made.
 pub struct Call<'a> {
@@ -71,23 +71,6 @@ pub fn resolve<'a>(
     })
 }
 
-impl Call<'_> {
-    /// The request of one attempt, signed at `now`.
-    pub fn sign(&self, now: SystemTime) -> Result<SignedRequest, Error> {
-        let client = &self.client;
-        let target = wire::START_EXECUTION;
-        let body = self.body.clone();
-        sign::sign_request(
-            &client.endpoint,
-            &client.region,
-            target,
-            body,
-            &client.credentials,
-            now,
-        )
-    }
-}
-
 /// Names the execution if it has no name, then starts it as [`Call::start`] does.
 pub fn start(
     config: &StartExecutionConfig,
@@ -107,6 +90,12 @@ pub fn start(
 }
 
 impl Call<'_> {
+    /// The request as given, signed at `now`: what `prepare` returns.
+    pub fn sign(&self, now: SystemTime) -> Result<SignedRequest, Error> {
+        let body = self.body.clone();
+        self.client.sign(wire::START_EXECUTION, body, now)
+    }
+
     /// Sends StartExecution with retries. An `ExecutionAlreadyExists` answered to a retry
     /// may be the execution an earlier attempt started before its answer was lost: it is
     /// looked up, and returned if it is this call's own.
