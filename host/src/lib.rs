@@ -27,6 +27,7 @@ mod error;
 mod outbound;
 pub mod policy;
 mod runtime;
+pub mod shared_config;
 
 pub use error::HostError;
 pub use outbound::Timeouts;
@@ -36,6 +37,7 @@ pub use sfn_core::types::{
     ClientOptions, Credentials, Error, Execution, Failure, FieldError, ServiceError, SignedRequest,
     StartExecutionConfig,
 };
+pub use shared_config::{CredentialSource, Settings};
 
 mod bindings {
     wasmtime::component::bindgen!({

@@ -15,8 +15,11 @@ use sfn_host::{
 
 /// Start an AWS Step Functions execution through the sfn:action WebAssembly component.
 ///
-/// Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN; a
-/// custom endpoint from --endpoint-url, AWS_ENDPOINT_URL_SFN or AWS_ENDPOINT_URL.
+/// Credentials and settings come from where the AWS CLI finds them: the environment, the
+/// profile (--profile or AWS_PROFILE) in the shared config and credentials files with its
+/// roles, SSO session or credential process, web identity, container credentials and the
+/// instance metadata service. A custom endpoint comes from --endpoint-url, AWS_ENDPOINT_URL_SFN,
+/// the profile, or AWS_ENDPOINT_URL.
 #[derive(clap::Parser, Debug)]
 #[command(name = "sfn-start", bin_name = "sfn-start", version)]
 struct Args {
@@ -26,6 +29,10 @@ struct Args {
     /// under $XDG_CACHE_HOME/sfn-start or ~/.cache/sfn-start).
     #[arg(long, value_name = "PATH")]
     component: Option<PathBuf>,
+    /// The profile of the shared config and credentials files to use [default: AWS_PROFILE,
+    /// else default].
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -36,6 +43,12 @@ fn main() -> ExitCode {
     ExitCode::from(status)
 }
 
+/// The region field of an ARN (`arn:partition:states:REGION:...`), when it has one; the
+/// component checks the ARN itself.
+fn region_of(arn: &str) -> Option<&str> {
+    arn.split(':').nth(3).filter(|region| !region.is_empty())
+}
+
 /// The plugin component under wasmtime, driven from a current-thread runtime.
 struct Wasmtime {
     runtime: Runtime,
@@ -44,12 +57,22 @@ struct Wasmtime {
 
 impl Wasmtime {
     fn new(args: &Args) -> Result<Self, HostError> {
-        let mut host = HostConfig::from_process_env();
-        if let Some(url) = &args.flags.endpoint_url {
+        let tokio = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("starting the async runtime: {e}"))?;
+        let flags = &args.flags;
+        let region = flags
+            .region
+            .as_deref()
+            .or_else(|| region_of(&flags.state_machine_arn));
+        let host = HostConfig::from_aws_config(args.profile.as_deref(), region);
+        let mut host = tokio.block_on(host).map_err(|e| e.to_string())?;
+        if let Some(url) = &flags.endpoint_url {
             host.allow_endpoint(url);
         }
-        host.wall_clock = args.flags.signing_time;
-        if let Some(timeout) = args.flags.timeout {
+        host.wall_clock = flags.signing_time;
+        if let Some(timeout) = flags.timeout {
             host.timeout = timeout;
         }
         // One call per process: reserving a pool of instance slots would only cost time.
@@ -62,10 +85,6 @@ impl Wasmtime {
         if let Some(why) = runtime.compiled_at_load() {
             eprintln!("warning: {why}");
         }
-        let tokio = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| format!("starting the async runtime: {e}"))?;
         Ok(Self { runtime, tokio })
     }
 

@@ -15,6 +15,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 use crate::bindings::{Plugin, PluginPre};
 use crate::outbound::{Connections, Outbound, Timeouts};
 use crate::policy::Policy;
+use crate::shared_config::{self, CredentialSource, Settings};
 use crate::{
     ClientOptions, Error, Execution, FORWARDED_VARIABLES, Failure, FieldError, HostError,
     SignedRequest, StartExecutionConfig,
@@ -44,6 +45,10 @@ pub struct HostConfig {
     /// Where instances get their memory. Read when the component is loaded; a runtime made
     /// by [`Runtime::with_config`] keeps the loaded one's.
     pub instances: Instances,
+    /// Where a call's credentials come from when it brings none.
+    pub credentials: CredentialSource,
+    /// Endpoint, attempts, FIPS and dual-stack for calls that do not set their own.
+    pub settings: Settings,
 }
 
 /// How each call's instance gets its memory and tables.
@@ -77,6 +82,8 @@ impl Default for HostConfig {
             io_timeouts: Timeouts::default(),
             memory_limit: 64 << 20,
             instances: Instances::default(),
+            credentials: CredentialSource::default(),
+            settings: Settings::default(),
         }
     }
 }
@@ -92,6 +99,8 @@ impl fmt::Debug for HostConfig {
             .field("io_timeouts", &self.io_timeouts)
             .field("memory_limit", &self.memory_limit)
             .field("instances", &self.instances)
+            .field("credentials", &self.credentials)
+            .field("settings", &self.settings)
             .finish()
     }
 }
@@ -113,6 +122,23 @@ impl HostConfig {
             config.allow_endpoint(&url);
         }
         config
+    }
+
+    /// What the AWS SDKs and CLI would use: [`HostConfig::from_process_env`], plus credentials
+    /// from the default chain and the settings of `profile` (else `AWS_PROFILE`, else
+    /// `default`) and their variables; an endpoint from them is allowed out. `region` serves
+    /// STS and SSO when neither the environment nor the profile names one.
+    pub async fn from_aws_config(profile: Option<&str>, region: Option<&str>) -> Result<Self> {
+        let (chain, settings) = shared_config::load(profile, region)
+            .await
+            .map_err(|why| HostError::Config(format!("reading the AWS configuration: {why}")))?;
+        let mut config = Self::from_process_env();
+        if let Some(url) = &settings.endpoint_url {
+            config.allow_endpoint(url);
+        }
+        config.credentials = CredentialSource::Chain(chain);
+        config.settings = settings;
+        Ok(config)
     }
 
     /// Allows `url` through the outbound policy if it is an `http(s)` URL with a host. Any
@@ -268,9 +294,13 @@ impl Runtime {
         options: &ClientOptions,
     ) -> Result<Result<SignedRequest, Error>> {
         self.bounded(async {
+            let options = match self.completed(options).await {
+                Ok(options) => options,
+                Err(error) => return Ok(Err(error)),
+            };
             let (mut store, plugin) = self.instantiate().await?;
             let exports = plugin.sfn_action_start_execution();
-            trapped(exports.call_prepare(&mut store, config, options).await)
+            trapped(exports.call_prepare(&mut store, config, &options).await)
         })
         .await
     }
@@ -282,8 +312,11 @@ impl Runtime {
         config: &StartExecutionConfig,
         options: &ClientOptions,
     ) -> Result<Result<Execution, Failure>> {
-        let options = self.within_timeout(options);
         let call = async {
+            let options = match self.completed(options).await {
+                Ok(options) => self.within_timeout(&options),
+                Err(error) => return Ok(Err(Failure { error, attempts: 0 })),
+            };
             let (mut store, plugin) = self.instantiate().await?;
             let exports = plugin.sfn_action_start_execution();
             let outcome = trapped(exports.call_start(&mut store, config, &options).await)?;
@@ -296,6 +329,31 @@ impl Runtime {
         // The component ends the call at the timeout with its own error; the host's bound,
         // a moment later, only stops a component that does not.
         Self::bounded_by(self.config.timeout + REPORTING_GRACE, call).await
+    }
+
+    /// The call's options, with the host's settings and credentials where it has none.
+    async fn completed(&self, options: &ClientOptions) -> Result<ClientOptions, Error> {
+        let settings = &self.config.settings;
+        let credentials = match (&options.credentials, &self.config.credentials) {
+            (Some(own), _) => Some(own.clone()),
+            (None, CredentialSource::None) => None,
+            (None, CredentialSource::Fixed(fixed)) => Some(fixed.clone()),
+            (None, CredentialSource::Chain(chain)) => {
+                let resolved = chain.credentials().await;
+                Some(resolved.map_err(Error::MissingCredentials)?)
+            }
+        };
+        Ok(ClientOptions {
+            credentials,
+            endpoint_url: options
+                .endpoint_url
+                .clone()
+                .or(settings.endpoint_url.clone()),
+            use_fips: options.use_fips || settings.use_fips,
+            use_dual_stack: options.use_dual_stack || settings.use_dual_stack,
+            max_attempts: options.max_attempts.or(settings.max_attempts),
+            timeout_ms: options.timeout_ms,
+        })
     }
 
     /// The options with the host's timeout when the call asked for none or a longer one.

@@ -16,11 +16,13 @@ use sfn_test_kit::sigv4::Credential;
 use sfn_test_kit::standin::{Reply, StandIn};
 use sfn_test_kit::{AKID, ARN, EXECUTION_ARN, SECRET, TOKEN};
 
+use crate::sfn_start_command;
+
 /// Runs `sfn-start` and `wasmtime run` of the command component with only the given
 /// environment and optional standard input; asserts that they agree and returns the output.
 fn sfn_start(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
-    let mut native = Command::new(env!("CARGO_BIN_EXE_sfn-start"));
-    native.args(args).env_clear().envs(env.iter().copied());
+    let mut native = sfn_start_command();
+    native.args(args).envs(env.iter().copied());
     let native = run(native, stdin);
     let names: Vec<&str> = env.iter().map(|(k, _)| *k).collect();
     // A file named by --input @FILE needs its folder preopened for the component.
@@ -376,11 +378,26 @@ fn an_unreachable_endpoint_is_named_and_exits_1() {
 }
 
 #[test]
-fn missing_credentials_exit_1_naming_the_variables() {
-    let output = sfn_start(&["--state-machine-arn", ARN, "--dry-run"], &[], None);
-    assert_eq!(output.status.code(), Some(1));
+fn missing_credentials_exit_1_naming_where_they_were_looked_for() {
+    // The front ends differ here, and only here: `sfn-start` resolves the AWS SDKs' chain in
+    // the host; the command component reads its environment.
+    let args = ["--state-machine-arn", ARN, "--dry-run"];
+    let mut native = sfn_start_command();
+    native.args(args);
+    let native = run(native, None);
+    assert_eq!(native.status.code(), Some(1));
     assert_eq!(
-        text(&output.stderr),
+        text(&native.stderr),
+        "error: missing credentials: none found; tried environment variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), the shared config and credentials files, web identity (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN), container credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI), the instance metadata service (IMDSv2)\n"
+    );
+    let Some(mut wasi) = wasmtime_run(sfn_host::COMMAND_WASM, &[], &[]) else {
+        return;
+    };
+    wasi.args(args).env_clear();
+    let wasi = run(wasi, None);
+    assert_eq!(wasi.status.code(), Some(1));
+    assert_eq!(
+        text(&wasi.stderr),
         "error: missing credentials: pass credentials in the client options or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials)\n"
     );
 }
@@ -470,11 +487,10 @@ fn a_malformed_endpoint_is_an_argument_error_not_a_host_failure() {
 
 /// `sfn-start --component PATH --validate-only` with only this cache home.
 fn with_component(cache_home: &Path) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_sfn-start"));
+    let mut command = sfn_start_command();
     command
         .args(["--component", sfn_host::PLUGIN_WASM, "--validate-only"])
         .args(["--state-machine-arn", ARN])
-        .env_clear()
         .env("XDG_CACHE_HOME", cache_home);
     run(command, None)
 }

@@ -5,6 +5,8 @@
 //!   validation, signing against the shared vector and an independent verifier.
 //! - `service`: the library against the SigV4-verifying stand-in.
 //! - `connections`: the pooled client: keep-alive, the policy before any connection, timeouts.
+//! - `credentials`: `sfn-start`'s credential chain: profiles, processes, container and
+//!   instance metadata fakes, and the errors that name what is wrong.
 //! - `faults`: retries against the stand-in's model of the service with scripted faults.
 //! - `cli`: `sfn-start` and `wasmtime run` of the command component, byte for byte.
 //! - `moto`, `oracle`: against moto and botocore, set up by `tests/run` (skipped, and said
@@ -13,6 +15,7 @@
 mod cli;
 mod component;
 mod connections;
+mod credentials;
 mod faults;
 mod moto;
 mod oracle;
@@ -26,6 +29,25 @@ use sfn_host::{
 use sfn_test_kit::sigv4::Credential;
 use sfn_test_kit::standin::{Recorded, Reply, StandIn};
 use sfn_test_kit::{AKID, EXECUTION_ARN, SECRET};
+
+/// `sfn-start` with an empty environment but for a `HOME` with no AWS files and
+/// `AWS_EC2_METADATA_DISABLED`: its credential chain must never reach for the instance
+/// metadata service, nor read the files of whoever runs the tests.
+pub fn sfn_start_command() -> std::process::Command {
+    static EMPTY_HOME: OnceLock<std::path::PathBuf> = OnceLock::new();
+    let home = EMPTY_HOME.get_or_init(|| {
+        let home =
+            std::env::temp_dir().join(format!("sfn-start-empty-home-{}", std::process::id()));
+        std::fs::create_dir_all(&home).expect("an empty home");
+        home
+    });
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sfn-start"));
+    command
+        .env_clear()
+        .env("HOME", home)
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    command
+}
 
 /// A stand-in that knows the standard test credentials and answers with `reply`.
 pub fn standin(reply: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> StandIn {

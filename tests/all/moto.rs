@@ -8,7 +8,8 @@
 
 use std::process::{Command, Output};
 
-use crate::runtime;
+use crate::credentials::Home;
+use crate::{runtime, sfn_start_command};
 use sfn_host::{
     ClientOptions, Credentials, Error, Execution, HostConfig, ServiceError, StartExecutionConfig,
 };
@@ -306,9 +307,8 @@ fn cli_starts_and_reports_conflicts(front_end: impl Fn(&Moto, &[&str]) -> Output
 #[test]
 fn sfn_start_against_moto() {
     cli_starts_and_reports_conflicts(|moto, args| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_sfn-start"));
+        let mut command = sfn_start_command();
         command
-            .env_clear()
             .env("AWS_ACCESS_KEY_ID", &moto.access_key_id)
             .env("AWS_SECRET_ACCESS_KEY", &moto.secret_access_key);
         run_cli(command, args)
@@ -330,4 +330,44 @@ fn wasmtime_run_against_moto() {
             .env("AWS_SECRET_ACCESS_KEY", &moto.secret_access_key);
         run_cli(command, args)
     });
+}
+
+/// `sfn-start` against moto with a home and environment of its own; moto is also the STS.
+fn start_with(moto: &Moto, home: &Home, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut command = sfn_start_command();
+    command
+        .env("HOME", home.dir())
+        .env("AWS_ENDPOINT_URL_STS", &moto.endpoint)
+        .envs(env.iter().copied())
+        .args(["--state-machine-arn", &moto.state_machine_arn])
+        .args(["--endpoint-url", &moto.endpoint])
+        .args(args);
+    command.output().expect("sfn-start runs")
+}
+
+/// The execution a successful run printed, as moto describes it.
+fn started_in_moto(moto: &Moto, output: &Output) -> serde_json::Value {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    moto.describe(printed["executionArn"].as_str().unwrap())
+}
+
+#[test]
+fn an_assume_role_profile_gets_its_credentials_from_moto_sts() {
+    let Some(moto) = moto() else { return };
+    let home = Home::new(
+        &format!(
+            "[profile user]\nregion = us-east-1\n[profile deploy]\nregion = us-east-1\nrole_arn = {}\nsource_profile = user\nrole_session_name = sfn-start-test\n",
+            moto.role_arn
+        ),
+        &format!(
+            "[user]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            moto.access_key_id, moto.secret_access_key
+        ),
+    );
+    let name = unique("assumed");
+    let output = start_with(moto, &home, &[], &["--profile", "deploy", "--name", &name]);
+    // moto checked the signature made with the role's temporary credentials.
+    assert_eq!(started_in_moto(moto, &output)["name"], name.as_str());
 }

@@ -112,6 +112,8 @@ pub struct Moto {
     pub access_key_id: String,
     pub secret_access_key: String,
     pub session: (String, String, String),
+    /// A role anyone may assume, with every permission.
+    pub role_arn: String,
 }
 
 /// One moto server per test binary, shared by its tests; `None` when not set up.
@@ -132,6 +134,7 @@ pub fn moto() -> Option<&'static Moto> {
             state_machine_arn: text(&info["stateMachineArn"]),
             access_key_id: text(&info["accessKeyId"]),
             secret_access_key: text(&info["secretAccessKey"]),
+            role_arn: text(&info["roleArn"]),
             session: (
                 text(&session["accessKeyId"]),
                 text(&session["secretAccessKey"]),

@@ -1,0 +1,335 @@
+//! What an AWS user already has: the SDKs' default credential chain and the settings of the
+//! shared config files and their variables, resolved by the host with `aws-config`. The
+//! component never reads a file: it gets the credentials and settings per call, in
+//! `client-options`.
+//!
+//! The chain is the SDKs' (environment, the profile with its roles, SSO, processes, web
+//! identity, containers, IMDSv2), tried in their order, but each source's failure is kept so
+//! that the error names what was tried and why each said no.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_config::BehaviorVersion;
+use aws_config::ecs::EcsCredentialsProvider;
+use aws_config::environment::credentials::EnvironmentVariableCredentialsProvider;
+use aws_config::imds::credentials::ImdsCredentialsProvider;
+use aws_config::profile::ProfileFileCredentialsProvider;
+use aws_config::provider_config::ProviderConfig;
+use aws_config::retry::RetryConfig;
+use aws_config::web_identity_token::WebIdentityTokenCredentialsProvider;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_smithy_http_client::tls;
+use aws_types::region::Region;
+use aws_types::service_config::ServiceConfigKey;
+
+use crate::Credentials;
+
+/// Where a call's credentials come from when it does not bring its own.
+#[derive(Clone, Debug, Default)]
+pub enum CredentialSource {
+    /// Nowhere in the host: the component reads `AWS_ACCESS_KEY_ID` and the rest from the
+    /// environment it is given.
+    #[default]
+    None,
+    /// These, for every call.
+    Fixed(Credentials),
+    /// The AWS SDKs' default chain, resolved by the host, kept and refreshed before they
+    /// expire.
+    Chain(Chain),
+}
+
+/// Settings of the shared config and its variables that a call takes unless it sets its own.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// `AWS_ENDPOINT_URL_SFN`, the profile's `services` section (`sfn`), `AWS_ENDPOINT_URL`,
+    /// the profile's `endpoint_url`, in that order.
+    pub endpoint_url: Option<String>,
+    /// The profile's `max_attempts` (`AWS_MAX_ATTEMPTS` is read by the component itself).
+    pub max_attempts: Option<u32>,
+    /// `AWS_USE_FIPS_ENDPOINT` or the profile's `use_fips_endpoint`.
+    pub use_fips: bool,
+    /// `AWS_USE_DUALSTACK_ENDPOINT` or the profile's `use_dualstack_endpoint`.
+    pub use_dual_stack: bool,
+}
+
+/// The region of STS and SSO calls when nothing names one: STS's global endpoint's.
+const FALLBACK_REGION: &str = "us-east-1";
+
+/// Credentials refreshed this long before they expire.
+const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
+
+/// The default chain's sources, in the SDKs' order, and the credentials last resolved.
+#[derive(Clone)]
+pub struct Chain {
+    profile: Option<String>,
+    sources: Arc<[(&'static str, SharedCredentialsProvider)]>,
+    cached: Arc<tokio::sync::Mutex<Option<aws_credential_types::Credentials>>>,
+}
+
+impl std::fmt::Debug for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.sources.iter().map(|(name, _)| *name).collect();
+        f.debug_struct("Chain")
+            .field("profile", &self.profile)
+            .field("sources", &names)
+            .finish()
+    }
+}
+
+/// The chain and settings of `profile` (else `AWS_PROFILE`, else `default`). `region` is the
+/// one to use for STS and SSO when neither the environment nor the profile names one (the
+/// state machine's, for `sfn-start`): the instance metadata service is never asked for it.
+pub async fn load(
+    profile: Option<&str>,
+    region: Option<&str>,
+) -> Result<(Chain, Settings), String> {
+    let profiles = profile_set(profile).await?;
+    // Always a region: without one, aws-config would ask the instance metadata service.
+    let region = region_of(&profiles, region).unwrap_or_else(|| Region::new(FALLBACK_REGION));
+    let client = https_client();
+    let conf = ProviderConfig::without_region()
+        .with_http_client(client.clone())
+        .with_region(Some(region.clone()));
+    let chain = Chain::new(profile, &conf);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(client)
+        .no_credentials()
+        .retry_config(RetryConfig::standard())
+        .region(region);
+    if let Some(name) = profile {
+        loader = loader.profile_name(name);
+    }
+    let sdk = loader.load().await;
+    let endpoint = ServiceConfigKey::builder()
+        .service_id("SFN")
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .map_err(|e| e.to_string())?;
+    let endpoint_url = sdk
+        .service_config()
+        .and_then(|c| c.load_config(endpoint))
+        .or_else(|| sdk.endpoint_url().map(str::to_string));
+    let settings = Settings {
+        endpoint_url,
+        max_attempts: max_attempts(&profiles)?,
+        use_fips: sdk.use_fips().unwrap_or(false),
+        use_dual_stack: sdk.use_dual_stack().unwrap_or(false),
+    };
+    Ok((chain, settings))
+}
+
+/// The shared config and credentials files, parsed, with the selected profile checked: a
+/// profile asked for by name must exist.
+async fn profile_set(profile: Option<&str>) -> Result<aws_config::profile::ProfileSet, String> {
+    use aws_types::os_shim_internal::{Env, Fs};
+    let files = aws_runtime::env_config::file::EnvConfigFiles::default();
+    let name = profile.map(|p| std::borrow::Cow::Owned(p.to_string()));
+    let set = aws_config::profile::load(&Fs::real(), &Env::real(), &files, name)
+        .await
+        .map_err(|e| causes(&e))?;
+    let named = profile
+        .map(str::to_string)
+        .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
+    if let Some(name) = named
+        && set.get_profile(&name).is_none()
+    {
+        return Err(format!(
+            "the profile '{name}' is not in the shared config or credentials file ({})",
+            files_read()
+        ));
+    }
+    Ok(set)
+}
+
+/// An error and its causes on one line, each said once (aws-config wraps one error in
+/// several layers that repeat it, and indents details on new lines).
+fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut said: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(current) = next {
+        let text = current
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !text.is_empty() && !said.iter().any(|s| s.contains(&text)) {
+            said.push(text);
+        }
+        next = current.source();
+    }
+    said.join(": ")
+}
+
+/// Where the shared files are read from, as the SDKs find them.
+fn files_read() -> String {
+    let config = std::env::var("AWS_CONFIG_FILE").unwrap_or_else(|_| "~/.aws/config".into());
+    let credentials = std::env::var("AWS_SHARED_CREDENTIALS_FILE")
+        .unwrap_or_else(|_| "~/.aws/credentials".into());
+    format!("{config}, {credentials}")
+}
+
+/// `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`, else `fallback`.
+fn region_of(profiles: &aws_config::profile::ProfileSet, fallback: Option<&str>) -> Option<Region> {
+    let variable = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
+    let profile = profiles
+        .get_profile(profiles.selected_profile())
+        .and_then(|p| p.get("region"))
+        .map(str::to_string);
+    variable
+        .or(profile)
+        .or_else(|| fallback.map(str::to_string))
+        .map(Region::new)
+}
+
+/// The profile's `max_attempts`, checked as the SDKs check it.
+fn max_attempts(profiles: &aws_config::profile::ProfileSet) -> Result<Option<u32>, String> {
+    let selected = profiles.selected_profile();
+    let Some(text) = profiles
+        .get_profile(selected)
+        .and_then(|p| p.get("max_attempts"))
+    else {
+        return Ok(None);
+    };
+    match text.trim().parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(Some(n)),
+        _ => Err(format!(
+            "max_attempts in profile '{selected}' is {text:?}: it must be a whole number, at least 1"
+        )),
+    }
+}
+
+/// rustls on ring with the system's roots, as the rest of the host.
+fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
+impl Chain {
+    fn new(profile: Option<&str>, conf: &ProviderConfig) -> Chain {
+        let mut profile_source = ProfileFileCredentialsProvider::builder().configure(conf);
+        if let Some(name) = profile {
+            profile_source = profile_source.profile_name(name);
+        }
+        let sources: Vec<(&'static str, SharedCredentialsProvider)> = vec![
+            (
+                "environment variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)",
+                SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new()),
+            ),
+            (
+                "the shared config and credentials files",
+                SharedCredentialsProvider::new(profile_source.build()),
+            ),
+            (
+                "web identity (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN)",
+                SharedCredentialsProvider::new(
+                    WebIdentityTokenCredentialsProvider::builder()
+                        .configure(conf)
+                        .build(),
+                ),
+            ),
+            (
+                "container credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI)",
+                SharedCredentialsProvider::new(
+                    EcsCredentialsProvider::builder().configure(conf).build(),
+                ),
+            ),
+            (
+                "the instance metadata service (IMDSv2)",
+                SharedCredentialsProvider::new(
+                    ImdsCredentialsProvider::builder().configure(conf).build(),
+                ),
+            ),
+        ];
+        Chain {
+            profile: profile.map(str::to_string),
+            sources: sources.into(),
+            cached: Arc::default(),
+        }
+    }
+
+    /// The credentials last resolved while they are fresh, else resolved anew. Calls in
+    /// flight at once wait for one resolution.
+    pub async fn credentials(&self) -> Result<Credentials, String> {
+        let mut cached = self.cached.lock().await;
+        if let Some(fresh) = cached.as_ref().filter(|c| is_fresh(c, SystemTime::now())) {
+            return Ok(convert(fresh));
+        }
+        let resolved = self.resolve().await?;
+        let credentials = convert(&resolved);
+        *cached = Some(resolved);
+        Ok(credentials)
+    }
+
+    /// The first source that has credentials; a source that is configured but fails ends
+    /// the search, as in the SDKs, and is named.
+    async fn resolve(&self) -> Result<aws_credential_types::Credentials, String> {
+        let mut tried = Vec::new();
+        for (name, source) in self.sources.iter() {
+            match source.provide_credentials().await {
+                Ok(credentials) => return Ok(credentials),
+                Err(CredentialsError::CredentialsNotLoaded(_)) => tried.push(*name),
+                Err(error) => return Err(self.failed(name, &error)),
+            }
+        }
+        Err(format!("none found; tried {}", tried.join(", ")))
+    }
+
+    fn failed(&self, source: &str, error: &CredentialsError) -> String {
+        let why = causes(error);
+        let profile = self.profile.as_deref().unwrap_or("default");
+        let hint = if why.contains("sso") || why.contains("SSO") {
+            format!("; run `aws sso login --profile {profile}`")
+        } else {
+            String::new()
+        };
+        format!("{source}: {why}{hint}")
+    }
+}
+
+/// Fresh: no expiry, or one more than [`REFRESH_BEFORE_EXPIRY`] away.
+fn is_fresh(credentials: &aws_credential_types::Credentials, now: SystemTime) -> bool {
+    credentials
+        .expiry()
+        .is_none_or(|expiry| expiry > now + REFRESH_BEFORE_EXPIRY)
+}
+
+fn convert(credentials: &aws_credential_types::Credentials) -> Credentials {
+    Credentials {
+        access_key_id: credentials.access_key_id().to_string(),
+        secret_access_key: credentials.secret_access_key().to_string(),
+        session_token: credentials.session_token().map(str::to_string),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    #[test]
+    fn credentials_are_refreshed_five_minutes_before_they_expire() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let expiring = |secs| {
+            aws_credential_types::Credentials::new(
+                "a",
+                "s",
+                None,
+                Some(now + Duration::from_secs(secs)),
+                "t",
+            )
+        };
+        assert!(is_fresh(&expiring(301), now));
+        assert!(!is_fresh(&expiring(300), now));
+        assert!(!is_fresh(&expiring(0), now));
+        let lasting = aws_credential_types::Credentials::new("a", "s", None, None, "t");
+        assert!(is_fresh(&lasting, now));
+    }
+}
