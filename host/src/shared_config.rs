@@ -255,6 +255,16 @@ impl Chain {
         }
     }
 
+    /// A chain of one provider, for a host that resolves credentials its own way (an
+    /// `SdkConfig`'s provider, say): it is cached and refreshed as the default chain is.
+    pub fn from_provider(name: &'static str, provider: impl ProvideCredentials + 'static) -> Chain {
+        Chain {
+            profile: None,
+            sources: vec![(name, SharedCredentialsProvider::new(provider))].into(),
+            cached: Arc::default(),
+        }
+    }
+
     /// The credentials last resolved while they are fresh, else resolved anew. Calls in
     /// flight at once wait for one resolution.
     pub async fn credentials(&self) -> Result<Credentials, String> {
@@ -312,7 +322,82 @@ fn convert(credentials: &aws_credential_types::Credentials) -> Credentials {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
     use std::time::UNIX_EPOCH;
+
+    /// Hands out credentials that expire `lifetime` from now, counting the calls.
+    #[derive(Debug)]
+    struct Counting {
+        calls: Arc<AtomicU32>,
+        lifetime: Duration,
+    }
+
+    impl ProvideCredentials for Counting {
+        fn provide_credentials<'a>(
+            &'a self,
+        ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            let n = self.calls.fetch_add(1, Ordering::SeqCst);
+            let expiry = SystemTime::now() + self.lifetime;
+            let credentials = aws_credential_types::Credentials::new(
+                format!("AKID{n}"),
+                "s",
+                None,
+                Some(expiry),
+                "test",
+            );
+            aws_credential_types::provider::future::ProvideCredentials::ready(Ok(credentials))
+        }
+    }
+
+    #[tokio::test]
+    async fn credentials_are_kept_until_five_minutes_before_they_expire() {
+        for (lifetime, keys) in [
+            (Duration::from_secs(3600), ["AKID0", "AKID0", "AKID0"]),
+            (Duration::from_secs(299), ["AKID0", "AKID1", "AKID2"]),
+        ] {
+            let calls = Arc::new(AtomicU32::new(0));
+            let chain = Chain::from_provider(
+                "test",
+                Counting {
+                    calls: Arc::clone(&calls),
+                    lifetime,
+                },
+            );
+            for key in keys {
+                assert_eq!(chain.credentials().await.unwrap().access_key_id, key);
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_source_is_named() {
+        #[derive(Debug)]
+        struct Failing(String);
+        impl ProvideCredentials for Failing {
+            fn provide_credentials<'a>(
+                &'a self,
+            ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+            where
+                Self: 'a,
+            {
+                let error = aws_credential_types::provider::error::CredentialsError::provider_error(
+                    self.0.clone(),
+                );
+                aws_credential_types::provider::future::ProvideCredentials::ready(Err(error))
+            }
+        }
+        let chain = Chain::from_provider("the vault", Failing("the vault is sealed".into()));
+        assert_eq!(
+            chain.credentials().await,
+            Err(
+                "the vault: an error occurred while loading credentials: the vault is sealed"
+                    .into()
+            )
+        );
+    }
 
     #[test]
     fn credentials_are_refreshed_five_minutes_before_they_expire() {

@@ -431,3 +431,109 @@ fn an_expired_sso_session_says_to_log_in_again() {
     );
     assert_eq!((portal.received().len(), server.requests().len()), (0, 0));
 }
+
+/// `sfn-start --dry-run` in `home`: the URL it would send to.
+fn dry_run_url(home: &Home, env: &[(&str, &str)], args: &[&str]) -> String {
+    let mut command = sfn_start_command();
+    command
+        .env("HOME", home.dir())
+        .envs(env.iter().copied())
+        .args(["--state-machine-arn", ARN, "--dry-run"])
+        .args(args);
+    let output = command.output().expect("sfn-start runs");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    printed["url"].as_str().unwrap().to_string()
+}
+
+const KEYS: &str = "[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\n";
+
+#[test]
+fn the_profile_says_where_requests_go_and_flags_win() {
+    let config = "[default]\nregion = us-east-1\n\
+        [profile fips]\nuse_fips_endpoint = true\n\
+        [profile dual]\nuse_dualstack_endpoint = true\n\
+        [profile local]\nendpoint_url = http://127.0.0.1:4566\n\
+        [profile services]\nservices = emulators\nendpoint_url = http://127.0.0.1:1\n\
+        [services emulators]\nsfn =\n  endpoint_url = http://127.0.0.1:8083\n";
+    // The same keys under every profile.
+    let credentials: String = ["default", "fips", "dual", "local", "services"]
+        .iter()
+        .map(|p| KEYS.replace("[default]", &format!("[{p}]")))
+        .collect();
+    let home = Home::new(config, &credentials);
+    let cases: [(&[(&str, &str)], &[&str], &str); 7] = [
+        (&[], &[], "https://states.us-east-1.amazonaws.com/"),
+        (
+            &[],
+            &["--profile", "fips"],
+            "https://states-fips.us-east-1.amazonaws.com/",
+        ),
+        (
+            &[],
+            &["--profile", "dual"],
+            "https://states.us-east-1.api.aws/",
+        ),
+        (
+            &[("AWS_USE_FIPS_ENDPOINT", "true")],
+            &[],
+            "https://states-fips.us-east-1.amazonaws.com/",
+        ),
+        (&[], &["--profile", "local"], "http://127.0.0.1:4566/"),
+        // The services section's `sfn` is more specific than the profile's endpoint_url.
+        (&[], &["--profile", "services"], "http://127.0.0.1:8083/"),
+        // A flag wins over the profile.
+        (
+            &[],
+            &[
+                "--profile",
+                "local",
+                "--endpoint-url",
+                "http://127.0.0.1:9999",
+            ],
+            "http://127.0.0.1:9999/",
+        ),
+    ];
+    for (env, args, url) in cases {
+        assert_eq!(dry_run_url(&home, env, args), url, "{env:?} {args:?}");
+    }
+}
+
+#[test]
+fn an_endpoint_from_the_profile_is_allowed_out_and_its_attempts_count() {
+    let server = StandIn::start(
+        vec![Credential::new(sfn_test_kit::AKID, sfn_test_kit::SECRET)],
+        |_| sfn_test_kit::standin::Reply::error(503, "ServiceUnavailable", "later", "r"),
+    );
+    let config = format!(
+        "[default]\nregion = us-east-1\nendpoint_url = {}\nmax_attempts = 2\n[profile bad]\nmax_attempts = many\n",
+        server.url()
+    );
+    let home = Home::new(&config, KEYS);
+    let mut command = sfn_start_command();
+    command
+        .env("HOME", home.dir())
+        .args(["--state-machine-arn", ARN]);
+    let output = command.output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr)
+            .ends_with("ServiceUnavailable: later (HTTP 503, request id r) (after 2 attempts)\n"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "the policy let the profile's endpoint through"
+    );
+    let mut command = sfn_start_command();
+    command
+        .env("HOME", home.dir())
+        .args(["--state-machine-arn", ARN, "--profile", "bad"]);
+    let output = command.output().unwrap();
+    assert_eq!(
+        text(&output.stderr),
+        "error: reading the AWS configuration: max_attempts in profile 'bad' is \"many\": it must be a whole number, at least 1\n"
+    );
+}
