@@ -37,7 +37,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let status = match sfn_cli::parse::<Args>() {
-        Ok(args) => sfn_cli::run(&args.flags, || Wasmtime::new(&args)),
+        Ok(args) => sfn_cli::run(&args.flags, |config| Wasmtime::new(&args, config)),
         Err(status) => status,
     };
     ExitCode::from(status)
@@ -56,16 +56,14 @@ struct Wasmtime {
 }
 
 impl Wasmtime {
-    fn new(args: &Args) -> Result<Self, HostError> {
+    fn new(args: &Args, config: &StartExecutionConfig) -> Result<Self, HostError> {
         let tokio = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| format!("starting the async runtime: {e}"))?;
         let flags = &args.flags;
-        let region = flags
-            .region
-            .as_deref()
-            .or_else(|| region_of(&flags.state_machine_arn));
+        let region = config.region.as_deref();
+        let region = region.or_else(|| region_of(&config.state_machine_arn));
         let host = HostConfig::from_aws_config(args.profile.as_deref(), region);
         let mut host = tokio.block_on(host).map_err(|e| e.to_string())?;
         if let Some(url) = &flags.endpoint_url {

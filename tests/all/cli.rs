@@ -25,10 +25,16 @@ fn sfn_start(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output
     native.args(args).envs(env.iter().copied());
     let native = run(native, stdin);
     let names: Vec<&str> = env.iter().map(|(k, _)| *k).collect();
-    // A file named by --input @FILE needs its folder preopened for the component.
+    // A file named by --input @FILE or --cli-input-json file://FILE needs its folder
+    // preopened for the component.
     let dirs: Vec<String> = args
         .iter()
-        .filter_map(|arg| Path::new(arg.strip_prefix('@')?).parent())
+        .filter_map(|arg| {
+            let path = arg
+                .strip_prefix('@')
+                .or_else(|| arg.strip_prefix("file://"))?;
+            Path::new(path).parent()
+        })
         .map(|dir| format!("--dir={}::{}", dir.display(), dir.display()))
         .collect();
     let Some(mut wasi) = wasmtime_run(sfn_host::COMMAND_WASM, &names, &dirs) else {
@@ -599,4 +605,56 @@ fn the_timeout_ends_a_call_to_a_silent_server() {
             < std::time::Duration::from_secs(2) * runs + std::time::Duration::from_secs(2)
     );
     assert_eq!(server.requests().len(), front_ends());
+}
+
+#[test]
+fn cli_input_json_as_text_or_a_file_with_flags_winning() {
+    let server = StandIn::start(vec![Credential::new(AKID, SECRET)], |_| {
+        Reply::success(EXECUTION_ARN, "1", "r")
+    });
+    let url = server.url();
+    let request = format!(
+        r#"{{"stateMachineArn":"{ARN}","input":"{{\"from\":\"json\"}}","name":"from-json","traceHeader":"Root=1-json"}}"#
+    );
+    let file =
+        std::env::temp_dir().join(format!("sfn-start-cli-input-{}.json", std::process::id()));
+    std::fs::write(&file, &request).unwrap();
+    let from_file = format!("file://{}", file.display());
+    let endpoint = ["--endpoint-url", url.as_str()];
+    for (input, extra) in [
+        (request.as_str(), &[][..]),
+        (from_file.as_str(), &["--name", "from-flag"][..]),
+    ] {
+        let args = [&endpoint[..], &["--cli-input-json", input], extra].concat();
+        let output = sfn_start(&args, &CREDENTIALS, None);
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    }
+    std::fs::remove_file(&file).unwrap();
+    let bodies: Vec<serde_json::Value> = server
+        .requests()
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    let names: Vec<&str> = bodies.iter().map(|b| b["name"].as_str().unwrap()).collect();
+    let expected: Vec<&str> = ["from-json", "from-flag"]
+        .iter()
+        .flat_map(|name| std::iter::repeat_n(*name, front_ends()))
+        .collect();
+    assert_eq!(names, expected);
+    for body in &bodies {
+        assert_eq!(
+            (&body["input"], &body["traceHeader"]),
+            (&r#"{"from":"json"}"#.into(), &"Root=1-json".into())
+        );
+    }
+    let unknown = sfn_start(
+        &["--cli-input-json", r#"{"stateMachine":"x"}"#],
+        &CREDENTIALS,
+        None,
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+    assert_eq!(
+        text(&unknown.stderr),
+        "error: --cli-input-json: unknown member \"stateMachine\"; the members are stateMachineArn, input, name, traceHeader\n"
+    );
 }

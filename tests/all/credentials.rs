@@ -432,6 +432,9 @@ fn an_expired_sso_session_says_to_log_in_again() {
     assert_eq!((portal.received().len(), server.requests().len()), (0, 0));
 }
 
+/// Variables added to a run.
+type Env<'a> = &'a [(&'a str, &'a str)];
+
 /// `sfn-start --dry-run` in `home`: the URL it would send to.
 fn dry_run_url(home: &Home, env: &[(&str, &str)], args: &[&str]) -> String {
     let mut command = sfn_start_command();
@@ -462,7 +465,7 @@ fn the_profile_says_where_requests_go_and_flags_win() {
         .map(|p| KEYS.replace("[default]", &format!("[{p}]")))
         .collect();
     let home = Home::new(config, &credentials);
-    let cases: [(&[(&str, &str)], &[&str], &str); 7] = [
+    let cases: [(Env, &[&str], &str); 7] = [
         (&[], &[], "https://states.us-east-1.amazonaws.com/"),
         (
             &[],

@@ -20,8 +20,12 @@ pub const FAILED: u8 = 1;
 #[derive(clap::Args, Debug)]
 pub struct Flags {
     /// ARN of the state machine (unqualified, version- or alias-qualified).
-    #[arg(long, value_name = "ARN")]
-    pub state_machine_arn: String,
+    #[arg(long, value_name = "ARN", required_unless_present = "cli_input_json")]
+    pub state_machine_arn: Option<String>,
+    /// The request as the AWS CLI takes it: JSON with stateMachineArn, input, name and
+    /// traceHeader, as text or file://PATH. Flags given alongside win.
+    #[arg(long, value_name = "JSON|file://PATH")]
+    pub cli_input_json: Option<String>,
     /// JSON input: the text itself, @FILE to read a file, or - to read standard input.
     #[arg(long, value_name = "JSON|@FILE|-")]
     pub input: Option<String>,
@@ -111,7 +115,10 @@ pub trait Backend {
 
 /// Runs the command: reads the input, makes the backend, does what the flags ask, prints
 /// the outcome and returns the exit status.
-pub fn run<B: Backend>(flags: &Flags, backend: impl FnOnce() -> Result<B, HostError>) -> u8 {
+pub fn run<B: Backend>(
+    flags: &Flags,
+    backend: impl FnOnce(&StartExecutionConfig) -> Result<B, HostError>,
+) -> u8 {
     let config = match config(flags) {
         Ok(config) => config,
         Err(e) => {
@@ -119,7 +126,7 @@ pub fn run<B: Backend>(flags: &Flags, backend: impl FnOnce() -> Result<B, HostEr
             return INVALID;
         }
     };
-    let outcome = backend().and_then(|mut backend| act(flags, &config, &mut backend));
+    let outcome = backend(&config).and_then(|mut backend| act(flags, &config, &mut backend));
     outcome.unwrap_or_else(|e| {
         eprintln!("error: {e}");
         FAILED
@@ -181,14 +188,67 @@ fn after(attempts: u32) -> String {
     }
 }
 
-/// The action's arguments, with `--input` read.
+/// The action's arguments, with `--input` read, over those of `--cli-input-json`.
 fn config(flags: &Flags) -> Result<StartExecutionConfig, String> {
+    let given = match &flags.cli_input_json {
+        Some(value) => cli_input(value)?,
+        None => StartExecutionConfig::default(),
+    };
     Ok(StartExecutionConfig {
-        state_machine_arn: flags.state_machine_arn.clone(),
-        input: flags.input.as_deref().map(read_input).transpose()?,
-        name: flags.name.clone(),
+        state_machine_arn: flags
+            .state_machine_arn
+            .clone()
+            .unwrap_or(given.state_machine_arn),
+        input: match &flags.input {
+            Some(value) => Some(read_input(value)?),
+            None => given.input,
+        },
+        name: flags.name.clone().or(given.name),
         region: flags.region.clone(),
-        trace_header: flags.trace_header.clone(),
+        trace_header: flags.trace_header.clone().or(given.trace_header),
+    })
+}
+
+/// The members of StartExecution's request that the AWS CLI's `--cli-input-json` takes.
+const CLI_INPUT_MEMBERS: [&str; 4] = ["stateMachineArn", "input", "name", "traceHeader"];
+
+/// `--cli-input-json` as text or `file://PATH`, read as the AWS CLI reads it: a JSON
+/// object of StartExecution's members, each a string; any other member is an error.
+fn cli_input(value: &str) -> Result<StartExecutionConfig, String> {
+    let text = match value.strip_prefix("file://") {
+        Some(path) => std::fs::read_to_string(path).map_err(|e| {
+            format!(
+                "--cli-input-json file://{path}: cannot read the file as UTF-8 text: {}",
+                io_words(&e)
+            )
+        })?,
+        None => value.to_string(),
+    };
+    let wrong = |why: String| format!("--cli-input-json: {why}");
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&text).map_err(|e| wrong(format!("not a JSON object: {e}")))?;
+    let member = |name: &str| -> Result<Option<String>, String> {
+        match object.get(name) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(text)) => Ok(Some(text.clone())),
+            Some(other) => Err(wrong(format!("{name} must be a string, got {other}"))),
+        }
+    };
+    if let Some(unknown) = object
+        .keys()
+        .find(|k| !CLI_INPUT_MEMBERS.contains(&k.as_str()))
+    {
+        return Err(wrong(format!(
+            "unknown member {unknown:?}; the members are {}",
+            CLI_INPUT_MEMBERS.join(", ")
+        )));
+    }
+    Ok(StartExecutionConfig {
+        state_machine_arn: member("stateMachineArn")?.unwrap_or_default(),
+        input: member("input")?,
+        name: member("name")?,
+        region: None,
+        trace_header: member("traceHeader")?,
     })
 }
 
@@ -358,6 +418,39 @@ mod tests {
         for bad in ["0", "0.0004", "-1", "soon", "inf", "NaN", "1e300", ""] {
             assert_eq!(parse_seconds(bad), Err(rule.to_string()), "{bad}");
         }
+    }
+
+    #[test]
+    fn cli_input_json_takes_the_aws_clis_members_and_flags_win() {
+        let json = r#"{"stateMachineArn":"arn:a","input":"{\"n\":1}","name":"from-json","traceHeader":"Root=1"}"#;
+        let given = cli_input(json).unwrap();
+        assert_eq!(
+            (
+                given.state_machine_arn.as_str(),
+                given.input.as_deref(),
+                given.name.as_deref()
+            ),
+            ("arn:a", Some(r#"{"n":1}"#), Some("from-json"))
+        );
+        assert_eq!(given.trace_header.as_deref(), Some("Root=1"));
+        assert_eq!(
+            cli_input(r#"{"stateMachineArn":"a","nmae":"x"}"#),
+            Err("--cli-input-json: unknown member \"nmae\"; the members are stateMachineArn, input, name, traceHeader".into())
+        );
+        assert_eq!(
+            cli_input(r#"{"input":{"n":1}}"#),
+            Err(r#"--cli-input-json: input must be a string, got {"n":1}"#.into())
+        );
+        assert!(
+            cli_input("[1]")
+                .unwrap_err()
+                .starts_with("--cli-input-json: not a JSON object: ")
+        );
+        let missing = cli_input("file:///no/such/file.json").unwrap_err();
+        assert!(
+            missing.starts_with("--cli-input-json file:///no/such/file.json: cannot read"),
+            "{missing}"
+        );
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub fn main() {
     let status = match sfn_cli::parse::<Args>() {
         Ok(args) => {
             let signing_time = args.flags.signing_time;
-            sfn_cli::run(&args.flags, || Ok(Core { signing_time }))
+            sfn_cli::run(&args.flags, |_| Ok(Core { signing_time }))
         }
         Err(status) => status,
     };
