@@ -64,8 +64,13 @@ impl Wasmtime {
         let flags = &args.flags;
         let region = config.region.as_deref();
         let region = region.or_else(|| region_of(&config.state_machine_arn));
-        let host = HostConfig::from_aws_config(args.profile.as_deref(), region);
-        let mut host = tokio.block_on(host).map_err(|e| e.to_string())?;
+        // Checking the arguments needs no credentials and no settings: no files are read.
+        let mut host = if flags.validate_only {
+            HostConfig::from_process_env()
+        } else {
+            let host = HostConfig::from_aws_config(args.profile.as_deref(), region);
+            tokio.block_on(host).map_err(|e| e.to_string())?
+        };
         if let Some(url) = &flags.endpoint_url {
             host.allow_endpoint(url);
         }

@@ -286,6 +286,14 @@ fn a_missing_profile_or_a_malformed_file_is_named() {
         )
     );
     assert_eq!(server.requests(), []);
+    // Checking the arguments reads no file.
+    let validate = start(&broken, &server, &[], &["--validate-only"]);
+    assert_eq!(
+        validate.status.code(),
+        Some(0),
+        "{}",
+        text(&validate.stderr)
+    );
 }
 
 #[test]
