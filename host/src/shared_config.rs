@@ -21,6 +21,10 @@ use aws_config::web_identity_token::WebIdentityTokenCredentialsProvider;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_http_client::tls;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_types::region::Region;
 use aws_types::service_config::ServiceConfigKey;
 
@@ -203,13 +207,31 @@ fn max_attempts(profiles: &aws_config::profile::ProfileSet) -> Result<Option<u32
     }
 }
 
-/// rustls on ring with the system's roots, as the rest of the host.
-fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https()
+/// rustls on ring with the system's roots, made on first use: loading the roots reads every
+/// certificate file of the system (about 6 ms, double a cold `sfn-start`), and most runs
+/// (credentials in the environment or the files) make no HTTP request of their own.
+fn https_client() -> SharedHttpClient {
+    SharedHttpClient::new(LazyHttps::default())
+}
+
+#[derive(Debug, Default)]
+struct LazyHttps(std::sync::OnceLock<SharedHttpClient>);
+
+impl HttpClient for LazyHttps {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        let client = self.0.get_or_init(|| {
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(tls::Provider::Rustls(
+                    tls::rustls_provider::CryptoMode::Ring,
+                ))
+                .build_https()
+        });
+        client.http_connector(settings, components)
+    }
 }
 
 impl Chain {
