@@ -4,6 +4,7 @@
 //! Nothing here knows the component or wasmtime, so its own tests run once, in this crate.
 
 pub mod fixtures;
+pub mod listening;
 pub mod peers;
 pub mod proxy;
 pub mod server;

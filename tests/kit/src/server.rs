@@ -1,14 +1,12 @@
 //! A small HTTP/1.1 server on 127.0.0.1 for the fakes of the kit (the losing proxy, the
 //! credential endpoints): each request goes to an async handler, which answers, or has the
-//! connection closed with no answer at all. It serves on its own thread and stops, freeing
+//! connection closed with no answer at all. It serves on a [`Listening`] and stops, freeing
 //! its port, when dropped.
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -17,7 +15,9 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::Notify;
+
+use crate::listening::Listening;
 
 /// A request as it arrived: method, path and query, headers (names lower-case), body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,10 +70,8 @@ struct Shared {
 
 /// A running server.
 pub struct Server {
-    addr: SocketAddr,
+    listening: Listening,
     shared: Arc<Shared>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl Server {
@@ -82,38 +80,20 @@ impl Server {
     where
         F: Future<Output = Answer> + Send + 'static,
     {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a test server");
-        listener
-            .set_nonblocking(true)
-            .expect("a non-blocking listener");
-        let addr = listener.local_addr().expect("the server's address");
         let shared = Arc::new(Shared {
             handler: Box::new(move |request| Box::pin(handler(request))),
             log: Mutex::new(Vec::new()),
         });
-        let (stop, stopped) = oneshot::channel();
         let served = Arc::clone(&shared);
-        let thread = std::thread::spawn(move || serve(listener, served, stopped));
-        Server {
-            addr,
-            shared,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-
-    /// Answers every request with the same `status` and `body`.
-    pub fn fixed(status: u16, body: &str) -> Server {
-        let body = Bytes::from(body.to_string());
-        Server::start(move |_| {
-            let body = body.clone();
-            async move { Answer::text(status, body) }
-        })
+        let listening = Listening::start("server", move |stream| {
+            drop(tokio::spawn(connection(stream, Arc::clone(&served))));
+        });
+        Server { listening, shared }
     }
 
     /// `http://127.0.0.1:<port>`
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.listening.url()
     }
 
     /// Every request received so far, in order.
@@ -124,35 +104,6 @@ impl Server {
     fn log(&self) -> MutexGuard<'_, Vec<Received>> {
         self.shared.log.lock().unwrap_or_else(|p| p.into_inner())
     }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-fn serve(listener: std::net::TcpListener, shared: Arc<Shared>, mut stopped: oneshot::Receiver<()>) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a test server's runtime");
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::from_std(listener).expect("register the listener");
-        loop {
-            tokio::select! {
-                _ = &mut stopped => break,
-                accepted = listener.accept() => if let Ok((stream, _)) = accepted {
-                    drop(tokio::spawn(connection(stream, Arc::clone(&shared))));
-                },
-            }
-        }
-    });
 }
 
 async fn connection(stream: tokio::net::TcpStream, shared: Arc<Shared>) {

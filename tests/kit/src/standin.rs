@@ -12,6 +12,7 @@
 //! assert_eq!(standin.requests()[0].check, Ok(()));
 //! ```
 
+use crate::listening::Listening;
 use crate::sigv4::{self, Credential};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Either, Full};
@@ -26,10 +27,9 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
-use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 use tokio::net::TcpStream;
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::Notify;
 
 pub const JSON_1_0: &str = "application/x-amz-json-1.0";
 pub const TARGET: &str = "AWSStepFunctions.StartExecution";
@@ -188,10 +188,8 @@ impl Shared {
 
 /// A running stand-in on 127.0.0.1; it stops, and frees its port, when dropped.
 pub struct StandIn {
-    addr: SocketAddr,
+    listening: Listening,
     shared: Arc<Shared>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl StandIn {
@@ -203,50 +201,32 @@ impl StandIn {
         StandIn::start_with(Options::default(), creds, reply)
     }
 
-    /// Serves on its own thread with its own current-thread runtime, so it works from
-    /// sync and async tests alike and never depends on the test's runtime making progress.
+    /// Serves on a [`Listening`] of its own, so it works from sync and async tests alike.
     pub fn start_with(
         options: Options,
         creds: Vec<Credential>,
         reply: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
     ) -> StandIn {
-        // Bound here rather than on the thread so that `url()` works as soon as we return.
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the stand-in");
-        listener
-            .set_nonblocking(true)
-            .expect("make the stand-in's listener non-blocking");
-        let addr = listener.local_addr().expect("the stand-in's address");
-        let log = Mutex::new(Vec::new());
-        let reply = Box::new(reply);
         let shared = Arc::new(Shared {
             creds,
             options,
-            reply,
-            log,
+            reply: Box::new(reply),
+            log: Mutex::new(Vec::new()),
             connections: AtomicUsize::new(0),
             to_reset: AtomicUsize::new(0),
         });
-        let (stop, stopped) = oneshot::channel();
         let served = Arc::clone(&shared);
-        let thread = std::thread::Builder::new()
-            .name(format!("standin-{}", addr.port()))
-            .spawn(move || serve(listener, served, stopped))
-            .expect("spawn the stand-in's thread");
-        StandIn {
-            addr,
-            shared,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
+        let listening = Listening::start("standin", move |stream| accept(stream, &served));
+        StandIn { listening, shared }
     }
 
     /// `http://127.0.0.1:<port>`
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.listening.url()
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.listening.addr()
     }
 
     /// TCP connections accepted so far: with keep-alive, fewer than requests.
@@ -267,45 +247,17 @@ impl StandIn {
     }
 }
 
-impl Drop for StandIn {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        // Joining means the listener and every connection are closed once drop returns.
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+/// Counts the connection, and serves it or, while resets are asked for, closes it unread.
+fn accept(stream: TcpStream, shared: &Arc<Shared>) {
+    shared.connections.fetch_add(1, Ordering::SeqCst);
+    let reset = shared
+        .to_reset
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+    if reset.is_err() {
+        drop(tokio::spawn(serve_connection(stream, Arc::clone(shared))));
+    } else {
+        drop(tokio::spawn(close_unread(stream)));
     }
-}
-
-fn serve(listener: std::net::TcpListener, shared: Arc<Shared>, mut stopped: oneshot::Receiver<()>) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("the stand-in's runtime");
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::from_std(listener).expect("register the listener");
-        loop {
-            tokio::select! {
-                _ = &mut stopped => break,
-                accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => {
-                        shared.connections.fetch_add(1, Ordering::SeqCst);
-                        let reset = shared.to_reset.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
-                        if reset.is_err() {
-                            drop(tokio::spawn(serve_connection(stream, Arc::clone(&shared))));
-                        } else {
-                            drop(tokio::spawn(close_unread(stream)));
-                        }
-                    }
-                    // Out of descriptors, say: back off instead of spinning.
-                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-                },
-            }
-        }
-    });
-    // Dropping the runtime cancels the connection tasks, closing their sockets.
 }
 
 /// Waits for the request's first bytes, so that closing leaves them unread (a reset), then
