@@ -32,6 +32,7 @@ pub mod transport;
 use std::time::SystemTime;
 
 pub use io::{Io, SendError};
+pub use start::start;
 pub use types::{
     ClientOptions, Credentials, Error, Execution, Failure, FieldError, ServiceError, SignedRequest,
     StartExecutionConfig,
@@ -53,20 +54,6 @@ pub fn prepare(
     now: SystemTime,
 ) -> Result<SignedRequest, Error> {
     start::resolve(config, options, env, None)?.sign(now)
-}
-
-/// Validates, names the execution if the caller did not, and starts it through `io`: each
-/// attempt signed afresh, transient failures retried with backoff within the call's
-/// timeout, and an `ExecutionAlreadyExists` after a lost answer resolved with
-/// DescribeExecution, so that one call never starts two executions of a STANDARD state
-/// machine. Secrets are scrubbed from every error text.
-pub fn start(
-    config: &StartExecutionConfig,
-    options: &ClientOptions,
-    env: &dyn Fn(&str) -> Option<String>,
-    io: &mut dyn Io,
-) -> Result<Execution, Failure> {
-    start::start(config, options, env, io)
 }
 
 #[cfg(test)]

@@ -325,16 +325,21 @@ proptest! {
             ..StartExecutionConfig::default()
         };
         let options = ClientOptions {
-            credentials: Some(Credentials {
-                access_key_id: "AKID".into(),
-                secret_access_key: "secret".into(),
-                session_token: None,
-            }),
+            credentials: Some(credentials()),
             ..ClientOptions::default()
         };
         let mut io = Scripted::new([Err(SendError::Permanent("not sent".into()))]);
         let _ = start(&config, &options, &|_: &str| None, &mut io);
         prop_assert_eq!(io.sent.len(), 1);
+    }
+}
+
+/// Plain, valid credentials, for properties about what happens after signing.
+fn credentials() -> Credentials {
+    Credentials {
+        access_key_id: "AKID".into(),
+        secret_access_key: "secret".into(),
+        session_token: None,
     }
 }
 
@@ -397,11 +402,7 @@ proptest! {
             ..StartExecutionConfig::default()
         };
         let options = ClientOptions {
-            credentials: Some(Credentials {
-                access_key_id: "AKID".into(),
-                secret_access_key: "secret".into(),
-                session_token: None,
-            }),
+            credentials: Some(credentials()),
             max_attempts: Some(max_attempts),
             ..ClientOptions::default()
         };

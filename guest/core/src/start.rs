@@ -71,7 +71,11 @@ pub fn resolve<'a>(
     })
 }
 
-/// Names the execution if it has no name, then starts it as [`Call::start`] does.
+/// Validates, names the execution if the caller did not, and starts it through `io`: each
+/// attempt signed afresh, transient failures retried with backoff within the call's
+/// timeout, and an `ExecutionAlreadyExists` after a lost answer resolved with
+/// DescribeExecution, so that one call never starts two executions of a STANDARD state
+/// machine. Secrets are scrubbed from every error text.
 pub fn start(
     config: &StartExecutionConfig,
     options: &ClientOptions,
