@@ -70,6 +70,17 @@ impl Io for Wasi {
     }
 }
 
+/// Each attempt's own bounds. They are advisory (a runtime that does not support one
+/// keeps its default) and not shortened to the call's deadline: the deadline is kept
+/// here, by polling, so that it ends the call with the same error on every runtime.
+fn request_options() -> RequestOptions {
+    let options = RequestOptions::new();
+    let _ = options.set_connect_timeout(Some(nanos(CONNECT_TIMEOUT)));
+    let _ = options.set_first_byte_timeout(Some(nanos(READ_TIMEOUT)));
+    let _ = options.set_between_bytes_timeout(Some(nanos(READ_TIMEOUT)));
+    options
+}
+
 fn nanos(duration: Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
@@ -98,7 +109,7 @@ impl Exchange {
         let body = outgoing
             .body()
             .map_err(|()| Failed::Permanent("the request body was already taken".into()))?;
-        let future = outgoing_handler::handle(outgoing, Some(self.request_options()))
+        let future = outgoing_handler::handle(outgoing, Some(request_options()))
             .map_err(|e| classify(&e))?;
         let written = self.write_body(body, request.body.as_bytes());
         // A request that fails early (connection refused) also closes the body stream under
@@ -151,17 +162,6 @@ impl Exchange {
                 None => self.ready(&future.subscribe(), "waiting for the response")?,
             }
         }
-    }
-
-    /// Each attempt's own bounds. They are advisory (a runtime that does not support one
-    /// keeps its default) and not shortened to the call's deadline: the deadline is kept
-    /// here, by polling, so that it ends the call with the same error on every runtime.
-    fn request_options(&self) -> RequestOptions {
-        let options = RequestOptions::new();
-        let _ = options.set_connect_timeout(Some(nanos(CONNECT_TIMEOUT)));
-        let _ = options.set_first_byte_timeout(Some(nanos(READ_TIMEOUT)));
-        let _ = options.set_between_bytes_timeout(Some(nanos(READ_TIMEOUT)));
-        options
     }
 
     fn write_body(&self, body: OutgoingBody, bytes: &[u8]) -> Result<(), Failed> {
