@@ -312,9 +312,11 @@ impl Runtime {
         config: &StartExecutionConfig,
         options: &ClientOptions,
     ) -> Result<Result<Execution, Failure>> {
+        let began = std::time::Instant::now();
         let call = async {
             let options = match self.completed(options).await {
-                Ok(options) => self.within_timeout(&options),
+                // Resolving credentials (an STS call, say) used some of the time.
+                Ok(options) => self.within_timeout(&options, began.elapsed()),
                 Err(error) => return Ok(Err(Failure { error, attempts: 0 })),
             };
             let (mut store, plugin) = self.instantiate().await?;
@@ -356,9 +358,11 @@ impl Runtime {
         })
     }
 
-    /// The options with the host's timeout when the call asked for none or a longer one.
-    fn within_timeout(&self, options: &ClientOptions) -> ClientOptions {
-        let host = u64::try_from(self.config.timeout.as_millis()).unwrap_or(u64::MAX);
+    /// The options with what is left of the host's timeout after `spent`, when the call
+    /// asked for none or a longer one.
+    fn within_timeout(&self, options: &ClientOptions, spent: Duration) -> ClientOptions {
+        let left = self.config.timeout.saturating_sub(spent);
+        let host = u64::try_from(left.as_millis()).unwrap_or(u64::MAX);
         let timeout_ms = options.timeout_ms.map_or(host, |asked| asked.min(host));
         ClientOptions {
             timeout_ms: Some(timeout_ms.max(1)),

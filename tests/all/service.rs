@@ -543,3 +543,62 @@ async fn starts_without_a_name_are_new_executions_each_time() {
         "the component sends Terraform's default input"
     );
 }
+
+/// Hands out the standard test credentials after `delay`, as an STS call would.
+#[derive(Debug)]
+struct Slow(Duration);
+
+impl aws_credential_types::provider::ProvideCredentials for Slow {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(async move {
+            tokio::time::sleep(self.0).await;
+            Ok(aws_credential_types::Credentials::new(
+                AKID,
+                sfn_test_kit::SECRET,
+                None,
+                None,
+                "slow",
+            ))
+        })
+    }
+}
+
+#[tokio::test]
+async fn time_spent_resolving_credentials_comes_out_of_the_components_timeout() {
+    let server = standin(|_| Reply::Hang);
+    let host = HostConfig {
+        env: vec![],
+        timeout: Duration::from_millis(1000),
+        credentials: sfn_host::CredentialSource::Chain(
+            sfn_host::shared_config::Chain::from_provider("slow", Slow(Duration::from_millis(400))),
+        ),
+        ..host(&server.url(), None)
+    };
+    let started = std::time::Instant::now();
+    let result = runtime(host)
+        .start(&config(ARN), &options(Some(&server.url())))
+        .await
+        .expect("the component reports the timeout itself, within the host's bound");
+    let failure = result.expect_err("nothing answers");
+    let Error::Transport(message) = &failure.error else {
+        panic!("{failure:?}")
+    };
+    // What was left of the second after the credentials: about 600 ms.
+    let left: u64 = message
+        .rsplit("the call's timeout of ")
+        .next()
+        .and_then(|rest| rest.strip_suffix("ms passed"))
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or_else(|| panic!("{message}"));
+    assert!((400..=600).contains(&left), "{message}");
+    assert!(
+        started.elapsed() < Duration::from_millis(1200),
+        "{:?}",
+        started.elapsed()
+    );
+}
