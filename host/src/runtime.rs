@@ -359,8 +359,15 @@ impl Runtime {
     }
 
     /// The options with what is left of the host's timeout after `spent`, when the call
-    /// asked for none or a longer one.
+    /// asked for none or a longer one. Time spent well within the reporting grace is not
+    /// taken off: the component's error then names the timeout as asked, and still comes
+    /// before the host's bound.
     fn within_timeout(&self, options: &ClientOptions, spent: Duration) -> ClientOptions {
+        let spent = if spent < REPORTING_GRACE / 2 {
+            Duration::ZERO
+        } else {
+            spent
+        };
         let left = self.config.timeout.saturating_sub(spent);
         let host = u64::try_from(left.as_millis()).unwrap_or(u64::MAX);
         let timeout_ms = options.timeout_ms.map_or(host, |asked| asked.min(host));
