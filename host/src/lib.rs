@@ -34,8 +34,8 @@ pub use outbound::Timeouts;
 pub use policy::Policy;
 pub use runtime::{HostConfig, Instances, POOLED_CALLS, Runtime};
 pub use sfn_core::types::{
-    ClientOptions, Credentials, Error, Execution, Failure, FieldError, ServiceError, SignedRequest,
-    StartExecutionConfig,
+    BillingDetails, ClientOptions, Credentials, Error, Execution, Failure, FieldError, Outcome,
+    ServiceError, SignedRequest, StartExecutionConfig,
 };
 pub use shared_config::{CredentialSource, Settings};
 

@@ -6,10 +6,11 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use sfn_cli::{Backend, Flags, HostError};
 use sfn_host::{
-    ClientOptions, Error, Execution, Failure, FieldError, HostConfig, Instances, Runtime,
+    ClientOptions, Error, Execution, Failure, FieldError, HostConfig, Instances, Outcome, Runtime,
     SignedRequest, StartExecutionConfig,
 };
 
@@ -121,5 +122,30 @@ impl Backend for Wasmtime {
         options: &ClientOptions,
     ) -> Result<Result<Execution, Failure>, HostError> {
         self.call(self.runtime.start(config, options))
+    }
+
+    fn prepare_sync(
+        &mut self,
+        config: &StartExecutionConfig,
+        options: &ClientOptions,
+    ) -> Result<Result<SignedRequest, Error>, HostError> {
+        self.call(self.runtime.prepare_sync(config, options))
+    }
+
+    fn start_sync(
+        &mut self,
+        config: &StartExecutionConfig,
+        options: &ClientOptions,
+    ) -> Result<Result<Outcome, Failure>, HostError> {
+        self.call(self.runtime.start_sync(config, options))
+    }
+
+    fn wait(
+        &mut self,
+        execution_arn: &str,
+        options: &ClientOptions,
+        max_wait: Duration,
+    ) -> Result<Result<Outcome, Failure>, HostError> {
+        self.call(self.runtime.wait(execution_arn, options, max_wait))
     }
 }

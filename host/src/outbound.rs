@@ -36,7 +36,9 @@ const MAX_IDLE_PER_ORIGIN: usize = 32;
 pub struct Timeouts {
     /// Opening a connection, TLS handshake included.
     pub connect: Duration,
-    /// From sending a request to the response's head, and from one body chunk to the next.
+    /// From sending a request to the response's head, and from one body chunk to the next
+    /// (StartSyncExecution's head may take up to `sfn_core::SYNC_ANSWER_WITHIN`: it comes
+    /// when the express execution ends).
     pub read: Duration,
 }
 
@@ -95,11 +97,16 @@ impl Connections {
         request: http::Request<WasiBody>,
         options: Option<RequestOptions>,
     ) -> Result<http::Response<WasiBody>, Error> {
-        let limit = |asked: Option<Duration>| {
-            asked.map_or(self.timeouts.read, |t| t.min(self.timeouts.read))
-        };
-        let first_byte = limit(options.and_then(|o| o.first_byte_timeout));
-        let between_bytes = limit(options.and_then(|o| o.between_bytes_timeout));
+        let limit = |asked: Option<Duration>, cap: Duration| asked.map_or(cap, |t| t.min(cap));
+        // StartSyncExecution answers when the express execution ends: minutes, not seconds.
+        let target = request.headers().get("x-amz-target");
+        let target = target.and_then(|v| v.to_str().ok());
+        let first_byte_cap = sfn_core::first_byte_timeout(target, self.timeouts.read);
+        let first_byte = limit(options.and_then(|o| o.first_byte_timeout), first_byte_cap);
+        let between_bytes = limit(
+            options.and_then(|o| o.between_bytes_timeout),
+            self.timeouts.read,
+        );
         let response = tokio::time::timeout(first_byte, self.client.request(request))
             .await
             .map_err(|_| Error::ConnectionReadTimeout)?

@@ -12,12 +12,13 @@ use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::bindings::exports::sfn::action::start_execution::Guest;
 use crate::bindings::{Plugin, PluginPre};
 use crate::outbound::{Connections, Outbound, Timeouts};
 use crate::policy::Policy;
 use crate::shared_config::{self, CredentialSource, Settings};
 use crate::{
-    ClientOptions, Error, Execution, FORWARDED_VARIABLES, Failure, FieldError, HostError,
+    ClientOptions, Error, Execution, FORWARDED_VARIABLES, Failure, FieldError, HostError, Outcome,
     SignedRequest, StartExecutionConfig,
 };
 
@@ -305,6 +306,28 @@ impl Runtime {
         .await
     }
 
+    /// As [`Runtime::prepare`], for StartSyncExecution.
+    pub async fn prepare_sync(
+        &self,
+        config: &StartExecutionConfig,
+        options: &ClientOptions,
+    ) -> Result<Result<SignedRequest, Error>> {
+        self.bounded(async {
+            let options = match self.completed(options).await {
+                Ok(options) => options,
+                Err(error) => return Ok(Err(error)),
+            };
+            let (mut store, plugin) = self.instantiate().await?;
+            let exports = plugin.sfn_action_start_execution();
+            trapped(
+                exports
+                    .call_prepare_sync(&mut store, config, &options)
+                    .await,
+            )
+        })
+        .await
+    }
+
     /// Validates, names, signs and sends the request, with retries, within
     /// [`HostConfig::timeout`].
     pub async fn start(
@@ -312,16 +335,100 @@ impl Runtime {
         config: &StartExecutionConfig,
         options: &ClientOptions,
     ) -> Result<Result<Execution, Failure>> {
+        let limit = self.config.timeout;
+        self.call(
+            options,
+            limit,
+            Duration::ZERO,
+            async |store, exports, options| exports.call_start(store, config, &options).await,
+        )
+        .await
+    }
+
+    /// Runs an EXPRESS state machine with StartSyncExecution and returns how the execution
+    /// ended. An express execution may run five minutes, so the call is given
+    /// [`HostConfig::timeout`] or five minutes and a quarter, whichever is longer.
+    pub async fn start_sync(
+        &self,
+        config: &StartExecutionConfig,
+        options: &ClientOptions,
+    ) -> Result<Result<Outcome, Failure>> {
+        let limit = self.sync_limit();
+        self.call(
+            options,
+            limit,
+            Duration::ZERO,
+            async |store, exports, options| exports.call_start_sync(store, config, &options).await,
+        )
+        .await
+    }
+
+    /// DescribeExecution, with retries, within [`HostConfig::timeout`].
+    pub async fn describe(
+        &self,
+        execution_arn: &str,
+        options: &ClientOptions,
+    ) -> Result<Result<Outcome, Failure>> {
+        let limit = self.config.timeout;
+        self.call(
+            options,
+            limit,
+            Duration::ZERO,
+            async |store, exports, options| {
+                exports.call_describe(store, execution_arn, &options).await
+            },
+        )
+        .await
+    }
+
+    /// Polls DescribeExecution until the execution ends or `max_wait` passes; each poll is
+    /// bounded by [`HostConfig::timeout`].
+    pub async fn wait(
+        &self,
+        execution_arn: &str,
+        options: &ClientOptions,
+        max_wait: Duration,
+    ) -> Result<Result<Outcome, Failure>> {
+        let limit = self.config.timeout;
+        let max_wait_ms = u64::try_from(max_wait.as_millis()).unwrap_or(u64::MAX);
+        self.call(options, limit, max_wait, async |store, exports, options| {
+            exports
+                .call_wait(store, execution_arn, &options, max_wait_ms)
+                .await
+        })
+        .await
+    }
+
+    /// The longest a StartSyncExecution call may take: the execution, and connecting.
+    fn sync_limit(&self) -> Duration {
+        let sync = sfn_core::SYNC_ANSWER_WITHIN + self.config.io_timeouts.connect;
+        self.config.timeout.max(sync)
+    }
+
+    /// Runs one export that sends requests: the host's settings and credentials completed,
+    /// the component given `limit` (less what resolving credentials took) for each call or
+    /// poll, and stopped if it has not returned `REPORTING_GRACE` after `limit` and `extra`.
+    async fn call<T>(
+        &self,
+        options: &ClientOptions,
+        limit: Duration,
+        extra: Duration,
+        export: impl AsyncFnOnce(
+            &mut Store<State>,
+            &Guest,
+            ClientOptions,
+        ) -> wasmtime::Result<std::result::Result<T, Failure>>,
+    ) -> Result<std::result::Result<T, Failure>> {
         let began = std::time::Instant::now();
         let call = async {
             let options = match self.completed(options).await {
                 // Resolving credentials (an STS call, say) used some of the time.
-                Ok(options) => self.within_timeout(&options, began.elapsed()),
+                Ok(options) => within_timeout(&options, limit, began.elapsed()),
                 Err(error) => return Ok(Err(Failure { error, attempts: 0 })),
             };
             let (mut store, plugin) = self.instantiate().await?;
             let exports = plugin.sfn_action_start_execution();
-            let outcome = trapped(exports.call_start(&mut store, config, &options).await)?;
+            let outcome = trapped(export(&mut store, exports, options).await)?;
             let explain = |error| store.data().outbound.explain(error);
             Ok(outcome.map_err(|f| Failure {
                 error: explain(f.error),
@@ -330,7 +437,8 @@ impl Runtime {
         };
         // The component ends the call at the timeout with its own error; the host's bound,
         // a moment later, only stops a component that does not.
-        Self::bounded_by(self.config.timeout + REPORTING_GRACE, call).await
+        let bound = limit.saturating_add(extra).saturating_add(REPORTING_GRACE);
+        Self::bounded_by(bound, call).await
     }
 
     /// The call's options, with the host's settings and credentials where it has none.
@@ -358,25 +466,6 @@ impl Runtime {
         })
     }
 
-    /// The options with what is left of the host's timeout after `spent`, when the call
-    /// asked for none or a longer one. Time spent well within the reporting grace is not
-    /// taken off: the component's error then names the timeout as asked, and still comes
-    /// before the host's bound.
-    fn within_timeout(&self, options: &ClientOptions, spent: Duration) -> ClientOptions {
-        let spent = if spent < REPORTING_GRACE / 2 {
-            Duration::ZERO
-        } else {
-            spent
-        };
-        let left = self.config.timeout.saturating_sub(spent);
-        let host = u64::try_from(left.as_millis()).unwrap_or(u64::MAX);
-        let timeout_ms = options.timeout_ms.map_or(host, |asked| asked.min(host));
-        ClientOptions {
-            timeout_ms: Some(timeout_ms.max(1)),
-            ..options.clone()
-        }
-    }
-
     async fn instantiate(&self) -> Result<(Store<State>, Plugin)> {
         let outbound = Outbound::new(self.policy.clone(), self.connections.clone());
         let mut store = Store::new(&self.loaded.engine, State::new(&self.config, outbound));
@@ -401,6 +490,25 @@ impl Runtime {
         tokio::time::timeout(limit, call)
             .await
             .unwrap_or(Err(HostError::Timeout(limit)))
+    }
+}
+
+/// The options with what is left of the host's `limit` after `spent`, when the call asked
+/// for none or a longer one. Time spent well within the reporting grace is not
+/// taken off: the component's error then names the timeout as asked, and still comes
+/// before the host's bound.
+fn within_timeout(options: &ClientOptions, limit: Duration, spent: Duration) -> ClientOptions {
+    let spent = if spent < REPORTING_GRACE / 2 {
+        Duration::ZERO
+    } else {
+        spent
+    };
+    let left = limit.saturating_sub(spent);
+    let host = u64::try_from(left.as_millis()).unwrap_or(u64::MAX);
+    let timeout_ms = options.timeout_ms.map_or(host, |asked| asked.min(host));
+    ClientOptions {
+        timeout_ms: Some(timeout_ms.max(1)),
+        ..options.clone()
     }
 }
 

@@ -160,7 +160,7 @@ async fn a_reset_before_the_request_is_read_is_retried_on_a_new_connection() {
 
 #[tokio::test]
 async fn final_answers_are_not_retried_and_start_at_most_one() {
-    let over_cap = format!(r#"{{"executionArn":"{}"}}"#, "x".repeat(1 << 20));
+    let over_cap = format!(r#"{{"executionArn":"{}"}}"#, "x".repeat(4 << 20));
     let stalled = Reply::Stall {
         body: br#"{"executionArn":"arn","startDate":1}"#.to_vec(),
         sent: 10,
@@ -180,7 +180,7 @@ async fn final_answers_are_not_retried_and_start_at_most_one() {
             "a body over the cap",
             Fault::After(raw(200, &over_cap)),
             options(None),
-            "the response body is larger than 1048576 bytes",
+            "the response body is larger than 4194304 bytes",
         ),
         (
             "a stall past the timeout",

@@ -6,15 +6,25 @@
 //! a [`Backend`] that validates, signs or starts; everything a user sees is decided here.
 
 use std::io::{Read, Write};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use sfn_core::{
-    ClientOptions, Error, Execution, Failure, FieldError, SignedRequest, StartExecutionConfig,
+    ClientOptions, Error, Execution, Failure, FieldError, Outcome, SignedRequest,
+    StartExecutionConfig,
 };
 
-/// Exit statuses: 0 started (or valid, or printed), 2 invalid arguments, 1 anything else.
-pub const INVALID: u8 = 2;
+/// Exit statuses: 0 started (or valid, or printed; with `--wait` or `--sync`, SUCCEEDED),
+/// 1 a service or transport failure, 2 invalid arguments, 3 the execution ended `FAILED`,
+/// `TIMED_OUT` or `ABORTED`, 4 the wait ended with the execution still running.
 pub const FAILED: u8 = 1;
+pub const INVALID: u8 = 2;
+pub const EXECUTION_FAILED: u8 = 3;
+pub const STILL_RUNNING: u8 = 4;
+
+/// `--wait-timeout`'s default: an hour.
+const DEFAULT_WAIT: Duration = Duration::from_secs(3600);
+/// While waiting, a progress line at least this often.
+const PROGRESS_EVERY: Duration = Duration::from_secs(30);
 
 /// The flags both front ends take.
 #[derive(clap::Args, Debug)]
@@ -55,6 +65,18 @@ pub struct Flags {
     /// Give up after this long, retries and backoff included (e.g. 30 or 2.5).
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub timeout: Option<Duration>,
+    /// Wait for the execution to end (polling DescribeExecution) and print its outcome:
+    /// exit 0 if it SUCCEEDED, 3 if it FAILED, TIMED_OUT or was ABORTED, 4 if still running.
+    #[arg(long, conflicts_with_all = ["sync", "dry_run", "validate_only"])]
+    pub wait: bool,
+    /// Stop waiting after this long; the outcome then shows the execution RUNNING
+    /// [default: 3600].
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, requires = "wait")]
+    pub wait_timeout: Option<Duration>,
+    /// Run an EXPRESS state machine with StartSyncExecution and print how it ended (exit
+    /// statuses as with --wait).
+    #[arg(long, conflicts_with = "validate_only")]
+    pub sync: bool,
     /// Print the signed request as JSON instead of sending it (session token redacted).
     #[arg(long, conflicts_with = "validate_only")]
     pub dry_run: bool,
@@ -111,6 +133,22 @@ pub trait Backend {
         config: &StartExecutionConfig,
         options: &ClientOptions,
     ) -> Result<Result<Execution, Failure>, HostError>;
+    fn prepare_sync(
+        &mut self,
+        config: &StartExecutionConfig,
+        options: &ClientOptions,
+    ) -> Result<Result<SignedRequest, Error>, HostError>;
+    fn start_sync(
+        &mut self,
+        config: &StartExecutionConfig,
+        options: &ClientOptions,
+    ) -> Result<Result<Outcome, Failure>, HostError>;
+    fn wait(
+        &mut self,
+        execution_arn: &str,
+        options: &ClientOptions,
+        max_wait: Duration,
+    ) -> Result<Result<Outcome, Failure>, HostError>;
 }
 
 /// Runs the command: reads the input, makes the backend, does what the flags ask, prints
@@ -157,26 +195,166 @@ fn act(
         });
     }
     if flags.dry_run {
-        return Ok(match backend.prepare(config, &options)? {
+        let prepared = if flags.sync {
+            backend.prepare_sync(config, &options)?
+        } else {
+            backend.prepare(config, &options)?
+        };
+        return Ok(match prepared {
             Ok(signed) => print_json(&dry_run_json(&signed))?,
             Err(error) => report(config, error, 0),
         });
     }
+    if flags.sync {
+        return run_sync(config, &options, backend);
+    }
     let arn = &config.state_machine_arn;
     eprintln!("Starting execution for state machine {arn}...");
-    Ok(match backend.start(config, &options)? {
-        Ok(started) => {
-            let execution_arn = &started.execution_arn;
-            let retried = after(started.attempts);
-            eprintln!("Execution started successfully with ARN {execution_arn}{retried}");
-            print_json(&serde_json::json!({
-                "executionArn": execution_arn,
-                "startDate": rfc3339_ms(started.start_date_epoch_ms),
-                "requestId": started.request_id,
-            }))?
+    let started = match backend.start(config, &options)? {
+        Ok(started) => started,
+        Err(failure) => return Ok(report(config, failure.error, failure.attempts)),
+    };
+    let execution_arn = &started.execution_arn;
+    let retried = after(started.attempts);
+    eprintln!("Execution started successfully with ARN {execution_arn}{retried}");
+    if flags.wait {
+        let max_wait = flags.wait_timeout.unwrap_or(DEFAULT_WAIT);
+        return wait(execution_arn, &options, max_wait, backend);
+    }
+    print_json(&serde_json::json!({
+        "executionArn": execution_arn,
+        "startDate": rfc3339_ms(started.start_date_epoch_ms),
+        "requestId": started.request_id,
+    }))
+}
+
+/// `--sync`: StartSyncExecution, then the outcome.
+fn run_sync(
+    config: &StartExecutionConfig,
+    options: &ClientOptions,
+    backend: &mut impl Backend,
+) -> Result<u8, HostError> {
+    let arn = &config.state_machine_arn;
+    eprintln!("Running an express execution of state machine {arn} synchronously...");
+    let began = Instant::now();
+    match backend.start_sync(config, options)? {
+        Ok(outcome) => conclude(&outcome, began),
+        Err(failure) => {
+            let unsupported = matches!(&failure.error, Error::Service(e) if e.code == "StateMachineTypeNotSupported");
+            let status = report(config, failure.error, failure.attempts);
+            if unsupported {
+                eprintln!(
+                    "hint: --sync runs EXPRESS state machines only; to run a STANDARD one and wait for its outcome, use --wait"
+                );
+            }
+            Ok(status)
         }
-        Err(failure) => report(config, failure.error, failure.attempts),
-    })
+    }
+}
+
+/// `--wait`: polls in slices of [`PROGRESS_EVERY`], saying between them that the execution
+/// still runs, until it ends or `max_wait` has passed.
+fn wait(
+    execution_arn: &str,
+    options: &ClientOptions,
+    max_wait: Duration,
+    backend: &mut impl Backend,
+) -> Result<u8, HostError> {
+    eprintln!(
+        "Waiting up to {} for the execution to end...",
+        seconds(max_wait)
+    );
+    let began = Instant::now();
+    loop {
+        let left = max_wait.saturating_sub(began.elapsed());
+        let slice = left.min(PROGRESS_EVERY);
+        let outcome = match backend.wait(execution_arn, options, slice)? {
+            Ok(outcome) => outcome,
+            Err(failure) => {
+                let error = failure.error;
+                eprintln!(
+                    "error: could not wait for execution {execution_arn}: {}",
+                    in_words(error)
+                );
+                return Ok(FAILED);
+            }
+        };
+        if outcome.is_open() && slice < left {
+            let waited = seconds(began.elapsed());
+            eprintln!("Execution is {} after {waited}", outcome.status);
+            continue;
+        }
+        return conclude(&outcome, began);
+    }
+}
+
+/// Prints how an execution ended (or that it still runs) and the outcome's JSON; the exit
+/// status says which.
+fn conclude(outcome: &Outcome, began: Instant) -> Result<u8, HostError> {
+    let status = outcome.status.as_str();
+    let exit = match status {
+        "SUCCEEDED" => 0,
+        "FAILED" | "TIMED_OUT" | "ABORTED" => EXECUTION_FAILED,
+        _ if outcome.is_open() => STILL_RUNNING,
+        _ => FAILED,
+    };
+    let took = match outcome.stop_date_epoch_ms {
+        Some(stop) => {
+            let ms = stop.saturating_sub(outcome.start_date_epoch_ms).max(0);
+            seconds(Duration::from_millis(ms.unsigned_abs()))
+        }
+        None => seconds(began.elapsed()),
+    };
+    match exit {
+        STILL_RUNNING => eprintln!("Stopped waiting after {took}: the execution is still {status}"),
+        FAILED => {
+            eprintln!("error: the execution's status is {status}, which this version does not know")
+        }
+        _ => eprintln!("Execution {status} after {took}"),
+    }
+    print_json(&outcome_json(outcome))?;
+    Ok(exit)
+}
+
+/// The outcome as the CLI prints it, members in the order of the AWS CLI's
+/// describe-execution; absent members left out.
+fn outcome_json(outcome: &Outcome) -> serde_json::Value {
+    let mut json = serde_json::Map::new();
+    let mut put = |key: &str, value: Option<serde_json::Value>| {
+        if let Some(value) = value {
+            json.insert(key.into(), value);
+        }
+    };
+    let text = |value: &Option<String>| value.as_deref().map(serde_json::Value::from);
+    put("executionArn", Some(outcome.execution_arn.as_str().into()));
+    put(
+        "startDate",
+        Some(rfc3339_ms(outcome.start_date_epoch_ms).into()),
+    );
+    put(
+        "stopDate",
+        outcome.stop_date_epoch_ms.map(|ms| rfc3339_ms(ms).into()),
+    );
+    put("status", Some(outcome.status.as_str().into()));
+    put("output", text(&outcome.output));
+    put("error", text(&outcome.error));
+    put("cause", text(&outcome.cause));
+    put(
+        "billingDetails",
+        outcome.billing.map(|b| {
+            serde_json::json!({
+                "billedMemoryUsedInMB": b.billed_memory_used_mb,
+                "billedDurationInMilliseconds": b.billed_duration_ms,
+            })
+        }),
+    );
+    put("requestId", text(&outcome.request_id));
+    serde_json::Value::Object(json)
+}
+
+/// A duration as seconds with one decimal, e.g. `2.5s`.
+fn seconds(duration: Duration) -> String {
+    format!("{:.1}s", duration.as_secs_f64())
 }
 
 /// ` (after N attempts)` when a call took more than one.
@@ -287,29 +465,42 @@ fn io_words(e: &std::io::Error) -> String {
 /// Prints a failure the way the Terraform action words it, one field error a line, and
 /// returns the exit status.
 fn report(config: &StartExecutionConfig, error: Error, attempts: u32) -> u8 {
-    let retried = after(attempts);
+    if let Error::InvalidConfig(errors) = error {
+        eprintln!("error: invalid arguments:");
+        for e in errors {
+            eprintln!("  {}: {}", e.field, e.message);
+        }
+        return INVALID;
+    }
+    if let Error::MissingCredentials(m) = error {
+        eprintln!("error: missing credentials: {m}");
+        return FAILED;
+    }
     let arn = &config.state_machine_arn;
-    let could_not = format!("error: could not start execution for state machine {arn}");
+    let retried = after(attempts);
+    eprintln!(
+        "error: could not start execution for state machine {arn}: {}{retried}",
+        in_words(error)
+    );
+    FAILED
+}
+
+/// An error as the CLI words it after "could not ...: ".
+fn in_words(error: Error) -> String {
     match error {
         Error::InvalidConfig(errors) => {
-            eprintln!("error: invalid arguments:");
-            for e in errors {
-                eprintln!("  {}: {}", e.field, e.message);
-            }
-            return INVALID;
+            let each = errors.iter().map(|e| format!("{}: {}", e.field, e.message));
+            each.collect::<Vec<_>>().join("; ")
         }
-        Error::MissingCredentials(m) => eprintln!("error: missing credentials: {m}"),
+        Error::MissingCredentials(m) => format!("missing credentials: {m}"),
         Error::Service(e) => {
             let request_id = e.request_id.as_deref().unwrap_or("none");
             let (code, message, status) = (e.code, e.message, e.status);
-            eprintln!(
-                "{could_not}: {code}: {message} (HTTP {status}, request id {request_id}){retried}"
-            );
+            format!("{code}: {message} (HTTP {status}, request id {request_id})")
         }
-        Error::Transport(m) => eprintln!("{could_not}: {m}{retried}"),
-        Error::InvalidResponse(m) => eprintln!("{could_not}: invalid response: {m}{retried}"),
+        Error::Transport(m) => m,
+        Error::InvalidResponse(m) => format!("invalid response: {m}"),
     }
-    FAILED
 }
 
 /// The signed request with the session token hidden: it is a credential.

@@ -1,12 +1,13 @@
 //! The command's backend: the core, called directly, with the WASI environment, clock and
 //! transport.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use sfn_cli::{Backend, Flags, HostError};
 use sfn_core::transport::{Wasi, env_lookup};
 use sfn_core::{
-    ClientOptions, Error, Execution, Failure, FieldError, SignedRequest, StartExecutionConfig,
+    ClientOptions, Error, Execution, Failure, FieldError, Outcome, SignedRequest,
+    StartExecutionConfig,
 };
 
 /// Start an AWS Step Functions execution (the sfn:action core as a WASI command).
@@ -78,5 +79,39 @@ impl Backend for Core {
     ) -> Result<Result<Execution, Failure>, HostError> {
         let env = env_lookup();
         Ok(sfn_core::start(config, options, &env, &mut Wasi))
+    }
+
+    fn prepare_sync(
+        &mut self,
+        config: &StartExecutionConfig,
+        options: &ClientOptions,
+    ) -> Result<Result<SignedRequest, Error>, HostError> {
+        let env = env_lookup();
+        Ok(sfn_core::prepare_sync(config, options, &env, self.now()))
+    }
+
+    fn start_sync(
+        &mut self,
+        config: &StartExecutionConfig,
+        options: &ClientOptions,
+    ) -> Result<Result<Outcome, Failure>, HostError> {
+        let env = env_lookup();
+        Ok(sfn_core::start_sync(config, options, &env, &mut Wasi))
+    }
+
+    fn wait(
+        &mut self,
+        execution_arn: &str,
+        options: &ClientOptions,
+        max_wait: Duration,
+    ) -> Result<Result<Outcome, Failure>, HostError> {
+        let env = env_lookup();
+        Ok(sfn_core::wait(
+            execution_arn,
+            options,
+            &env,
+            &mut Wasi,
+            max_wait,
+        ))
     }
 }

@@ -66,6 +66,33 @@ pub fn parse(arn: &str) -> Result<StateMachineArn<'_>, Vec<String>> {
 }
 
 fn check_parts<'a>(text: &'a str, parts: &[&'a str]) -> Result<StateMachineArn<'a>, Vec<String>> {
+    let (partition, mut problems) = check_prefix(parts);
+    if parts[5] != "stateMachine" {
+        problems.push(format!(
+            "resource type must be 'stateMachine', got '{}'",
+            parts[5].escape_debug()
+        ));
+    }
+    problems.extend(name_problems(parts[6]));
+    let qualifier = parts.get(7).map(|q| qualifier(q));
+    if let Some(Err(problem)) = &qualifier {
+        problems.push(problem.clone());
+    }
+    match (partition, qualifier.transpose()) {
+        (Some(partition), Ok(qualifier)) if problems.is_empty() => Ok(StateMachineArn {
+            text,
+            partition,
+            region: parts[3],
+            account: parts[4],
+            name: parts[6],
+            qualifier,
+        }),
+        _ => Err(problems),
+    }
+}
+
+/// Checks `arn:<partition>:states:<region>:<account-id>` of a split ARN.
+fn check_prefix(parts: &[&str]) -> (Option<&'static Partition>, Vec<String>) {
     let mut problems = Vec::new();
     let partition = partition::by_id(parts[1]);
     if partition.is_none() {
@@ -90,25 +117,60 @@ fn check_parts<'a>(text: &'a str, parts: &[&'a str]) -> Result<StateMachineArn<'
             parts[4].escape_debug()
         ));
     }
-    if parts[5] != "stateMachine" {
+    (partition, problems)
+}
+
+/// Where an execution's ARN says it runs.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ExecutionArn<'a> {
+    pub partition: &'static Partition,
+    pub region: &'a str,
+}
+
+const EXECUTION_SHAPE: &str =
+    "arn:<partition>:states:<region>:<account-id>:execution:<state-machine>:<name>";
+
+/// Parses and checks an execution ARN; each message completes a sentence about
+/// `execution_arn`. An express execution's ARN is refused by name: DescribeExecution does
+/// not know express executions.
+pub fn parse_execution(arn: &str) -> Result<ExecutionArn<'_>, Vec<String>> {
+    let count = arn.chars().count();
+    if count == 0 {
+        return Err(vec!["is required and must not be empty".into()]);
+    }
+    if count > MAX_CHARS {
+        return Err(vec![format!(
+            "must be at most {MAX_CHARS} characters, got {count}"
+        )]);
+    }
+    let parts: Vec<&str> = arn.split(':').collect();
+    if parts.len() < 8 || parts[0] != "arn" {
+        return Err(vec![format!(
+            "must have the form {EXECUTION_SHAPE}, got '{}'",
+            arn.escape_debug()
+        )]);
+    }
+    let (partition, mut problems) = check_prefix(&parts);
+    match parts[5] {
+        "execution" => {}
+        "express" => problems.push(
+            "is an EXPRESS execution's: Step Functions does not record express executions, so they cannot be described or waited for; run the state machine with StartSyncExecution (--sync) to get its outcome".into(),
+        ),
+        other => problems.push(format!(
+            "resource type must be 'execution', got '{}'",
+            other.escape_debug()
+        )),
+    }
+    if parts[6..].iter().any(|part| part.is_empty()) {
         problems.push(format!(
-            "resource type must be 'stateMachine', got '{}'",
-            parts[5].escape_debug()
+            "must have the form {EXECUTION_SHAPE}, got '{}'",
+            arn.escape_debug()
         ));
     }
-    problems.extend(name_problems(parts[6]));
-    let qualifier = parts.get(7).map(|q| qualifier(q));
-    if let Some(Err(problem)) = &qualifier {
-        problems.push(problem.clone());
-    }
-    match (partition, qualifier.transpose()) {
-        (Some(partition), Ok(qualifier)) if problems.is_empty() => Ok(StateMachineArn {
-            text,
+    match partition {
+        Some(partition) if problems.is_empty() => Ok(ExecutionArn {
             partition,
             region: parts[3],
-            account: parts[4],
-            name: parts[6],
-            qualifier,
         }),
         _ => Err(problems),
     }
@@ -191,6 +253,36 @@ mod tests {
         assert_eq!(
             parse(gov).unwrap().execution_arn("n"),
             "arn:aws-us-gov:states:us-gov-west-1:123456789012:execution:M:n"
+        );
+    }
+
+    #[test]
+    fn execution_arns_name_their_partition_and_region() {
+        let arn = "arn:aws-cn:states:cn-north-1:123456789012:execution:M:run-1";
+        let parsed = parse_execution(arn).unwrap();
+        assert_eq!(
+            (parsed.partition.id, parsed.region),
+            ("aws-cn", "cn-north-1")
+        );
+        let express = "arn:aws:states:us-east-1:123456789012:express:M:run-1:2b6f-4c1e";
+        assert!(parse_execution(express).unwrap_err()[0].starts_with("is an EXPRESS execution's"));
+        assert_eq!(
+            parse_execution("arn:aws:states:mars-1:12:stateMachine:M:x").unwrap_err(),
+            [
+                "region 'mars-1' is not a region of a known partition (aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc)",
+                "account id must be 12 digits, got '12'",
+                "resource type must be 'execution', got 'stateMachine'",
+            ]
+        );
+        assert_eq!(
+            parse_execution("arn:aws:states:us-east-1:123456789012:execution:M").unwrap_err(),
+            [
+                "must have the form arn:<partition>:states:<region>:<account-id>:execution:<state-machine>:<name>, got 'arn:aws:states:us-east-1:123456789012:execution:M'"
+            ]
+        );
+        assert_eq!(
+            parse_execution("").unwrap_err(),
+            ["is required and must not be empty"]
         );
     }
 

@@ -3,21 +3,87 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::endpoint::Endpoint;
+use crate::endpoint::{self, Endpoint};
 use crate::io::{Io, SendError};
+use crate::partition::Partition;
 use crate::retry::{self, Plan};
-use crate::sign;
-use crate::types::{Credentials, Error, SignedRequest};
+use crate::types::{ClientOptions, Credentials, Error, FieldError, SignedRequest};
 use crate::wire::Response;
+use crate::{credentials, sign};
 
 /// Where and as whom a call's requests go, and how many attempts and how long it has.
 pub struct Client {
     pub endpoint: Endpoint,
+    /// Whether the endpoint is the rule set's (not a custom one).
+    pub standard: bool,
     pub region: String,
     pub credentials: Credentials,
     pub plan: Plan,
     /// When the call's time is up, on the monotonic clock of [`Io`].
     pub deadline: Option<Duration>,
+    /// Whether a request whose fate is unknown (its answer lost, or a 5xx) may be sent
+    /// again. False for StartSyncExecution: an express execution has no name to be found
+    /// by, so only a refusal (throttling) is retried.
+    pub replayable: bool,
+}
+
+/// What the options ask of every call, checked before anything else: the custom endpoint
+/// (if any) and the retry plan. Every broken rule is listed.
+pub struct Settings {
+    custom: Option<Endpoint>,
+    plan: Plan,
+    fips: bool,
+    dual_stack: bool,
+}
+
+/// Checks the options' endpoint and retry settings.
+pub fn settings(
+    options: &ClientOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Settings, Vec<FieldError>> {
+    let (fips, dual_stack) = (options.use_fips, options.use_dual_stack);
+    let custom = endpoint::custom_from(options.endpoint_url.as_deref(), env)
+        .map(|custom| endpoint::custom(custom, fips, dual_stack))
+        .transpose();
+    match (custom, retry::plan(options, env)) {
+        (Ok(custom), Ok(plan)) => Ok(Settings {
+            custom,
+            plan,
+            fips,
+            dual_stack,
+        }),
+        (custom, plan) => {
+            let mut errors = custom.err().unwrap_or_default();
+            errors.extend(plan.err().unwrap_or_default());
+            Err(errors)
+        }
+    }
+}
+
+impl Settings {
+    /// A client for `region` of `partition`, with the credentials of the options or the
+    /// environment.
+    pub fn client(
+        self,
+        partition: &Partition,
+        region: &str,
+        options: &ClientOptions,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Client, Error> {
+        let standard = self.custom.is_none();
+        let endpoint = self
+            .custom
+            .unwrap_or_else(|| endpoint::standard(partition, region, self.fips, self.dual_stack));
+        Ok(Client {
+            endpoint,
+            standard,
+            region: region.to_string(),
+            credentials: credentials::resolve(options.credentials.as_ref(), env)?,
+            plan: self.plan,
+            deadline: None,
+            replayable: true,
+        })
+    }
 }
 
 /// What one failed attempt leaves the call to do.
@@ -33,10 +99,15 @@ pub struct Attempted<T> {
 }
 
 impl Client {
-    /// Starts the call's clock: its deadline is the plan's timeout from now.
-    pub fn begin(&mut self, io: &mut dyn Io) {
+    /// Starts the call's clock: its deadline is the plan's timeout from now, or `limit` if
+    /// that comes first.
+    pub fn begin(&mut self, io: &mut dyn Io, limit: Option<Duration>) {
         let now = io.monotonic();
-        self.deadline = self.plan.timeout.and_then(|t| now.checked_add(t));
+        let own = self.plan.timeout.and_then(|t| now.checked_add(t));
+        self.deadline = match (own, limit) {
+            (Some(own), Some(limit)) => Some(own.min(limit)),
+            (own, limit) => own.or(limit),
+        };
     }
 
     /// Sends `body` to the operation `target` until an answer parses, an error is final, or
@@ -91,13 +162,21 @@ impl Client {
     ) -> Result<T, Step> {
         match io.send(request, self.deadline) {
             Ok(response) => parse(&response).map_err(|error| {
-                if retry::is_retryable(&error) {
+                let retryable = if self.replayable {
+                    retry::is_retryable(&error)
+                } else {
+                    retry::is_refusal(&error)
+                };
+                if retryable {
                     Step::Retry(error)
                 } else {
                     Step::Stop(error)
                 }
             }),
-            Err(SendError::Transient(message)) => Err(Step::Retry(Error::Transport(message))),
+            Err(SendError::Transient(message)) if self.replayable => {
+                Err(Step::Retry(Error::Transport(message)))
+            }
+            Err(SendError::Transient(message)) => Err(Step::Stop(Error::Transport(message))),
             Err(SendError::Permanent(message)) => Err(Step::Stop(Error::Transport(message))),
             Err(SendError::Deadline(message)) => Err(Step::Stop(self.timed_out(&message))),
         }

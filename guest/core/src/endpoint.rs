@@ -17,11 +17,25 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    /// Every StartExecution is a POST to `/`.
+    /// Every request is a POST to `/`.
     pub fn url(&self) -> String {
         format!("{}://{}/", self.scheme, self.authority)
     }
+
+    /// This endpoint with `prefix` before its host, as the service model's
+    /// `endpoint.hostPrefix` asks of StartSyncExecution.
+    pub fn with_host_prefix(&self, prefix: &str) -> Endpoint {
+        Endpoint {
+            scheme: self.scheme,
+            authority: format!("{prefix}{}", self.authority),
+        }
+    }
 }
+
+/// StartSyncExecution's host prefix (`endpoint.hostPrefix` in the service model). The AWS
+/// SDKs put it on a custom endpoint too, which no emulator on `127.0.0.1` resolves; here it
+/// goes on the rule set's hosts only, and a custom endpoint is used as given.
+pub const SYNC_HOST_PREFIX: &str = "sync-";
 
 /// The rule set's answer for a region of a partition.
 pub fn standard(partition: &Partition, region: &str, fips: bool, dual_stack: bool) -> Endpoint {
@@ -184,8 +198,9 @@ impl Endpoint {
 }
 
 /// Whether `host` is what the rule set gives for some region of a known partition, with or
-/// without FIPS and dual-stack.
+/// without FIPS and dual-stack, with or without StartSyncExecution's host prefix.
 pub fn is_standard_host(host: &str) -> bool {
+    let host = host.strip_prefix(SYNC_HOST_PREFIX).unwrap_or(host);
     let Some(rest) = host
         .strip_prefix("states.")
         .or_else(|| host.strip_prefix("states-fips."))
@@ -222,10 +237,32 @@ mod tests {
                     "{region} fips={fips} dual={dual}"
                 );
                 assert!(is_standard_host(&got[8..got.len() - 1]), "{got}");
+                // StartSyncExecution's host: botocore puts the model's hostPrefix on the
+                // rule set's URL.
+                let sync =
+                    standard(partition, region, fips, dual).with_host_prefix(SYNC_HOST_PREFIX);
+                let expected_sync = expected.replacen("https://", "https://sync-", 1);
+                assert_eq!(sync.url(), format!("{expected_sync}/"));
+                assert!(is_standard_host(&sync.authority), "{expected_sync}");
                 checked += 1;
             }
         }
         assert_eq!(checked, 52);
+    }
+
+    #[test]
+    fn only_the_sync_prefix_is_taken_on_standard_hosts() {
+        assert!(is_standard_host("sync-states.us-east-1.amazonaws.com"));
+        assert!(is_standard_host("sync-states-fips.us-gov-east-1.api.aws"));
+        for host in [
+            "sync-sync-states.us-east-1.amazonaws.com",
+            "async-states.us-east-1.amazonaws.com",
+            "sync.states.us-east-1.amazonaws.com",
+            "sync-states.us-east-1.example.com",
+            "sync-127.0.0.1",
+        ] {
+            assert!(!is_standard_host(host), "{host}");
+        }
     }
 
     fn no_env(_: &str) -> Option<String> {

@@ -37,7 +37,7 @@ pub fn is_ours(described: &Described, input: &str, began: SystemTime) -> Result<
         .checked_sub(CLOCK_SKEW)
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    if described.start_date_epoch_ms < began_ms {
+    if described.outcome.start_date_epoch_ms < began_ms {
         return Err("it started before this call began".into());
     }
     Ok(())
@@ -54,11 +54,19 @@ mod tests {
 
     fn described(input: Option<&str>, start_date_epoch_ms: i64) -> Described {
         Described {
-            execution_arn: "arn".into(),
-            status: "RUNNING".into(),
-            start_date_epoch_ms,
+            outcome: crate::Outcome {
+                execution_arn: "arn".into(),
+                status: "RUNNING".into(),
+                start_date_epoch_ms,
+                stop_date_epoch_ms: None,
+                output: None,
+                error: None,
+                cause: None,
+                billing: None,
+                request_id: None,
+                attempts: 1,
+            },
             input: input.map(str::to_string),
-            request_id: None,
         }
     }
 

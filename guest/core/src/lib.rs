@@ -24,6 +24,7 @@ mod sign;
 mod start;
 pub mod types;
 mod validate;
+mod wait;
 mod wire;
 
 #[cfg(target_family = "wasm")]
@@ -32,12 +33,13 @@ pub mod transport;
 use std::time::SystemTime;
 
 pub use io::{Io, SendError};
-pub use start::start;
+pub use start::{start, start_sync};
 pub use types::{
-    ClientOptions, Credentials, Error, Execution, Failure, FieldError, ServiceError, SignedRequest,
-    StartExecutionConfig,
+    BillingDetails, ClientOptions, Credentials, Error, Execution, Failure, FieldError, Outcome,
+    ServiceError, SignedRequest, StartExecutionConfig,
 };
-pub use wire::Response;
+pub use wait::{describe, wait};
+pub use wire::{Response, SYNC_ANSWER_WITHIN, first_byte_timeout};
 
 /// Checks every argument without any I/O; on failure lists every broken rule, in argument
 /// order.
@@ -53,7 +55,17 @@ pub fn prepare(
     env: &dyn Fn(&str) -> Option<String>,
     now: SystemTime,
 ) -> Result<SignedRequest, Error> {
-    start::resolve(config, options, env, None)?.sign(now)
+    start::resolve(config, options, env, None, start::Mode::Start)?.sign(now)
+}
+
+/// As [`prepare`], for StartSyncExecution: the request [`start_sync`] would send first.
+pub fn prepare_sync(
+    config: &StartExecutionConfig,
+    options: &ClientOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+    now: SystemTime,
+) -> Result<SignedRequest, Error> {
+    start::resolve(config, options, env, None, start::Mode::Sync)?.sign(now)
 }
 
 #[cfg(test)]

@@ -105,6 +105,12 @@ pub fn is_retryable(error: &Error) -> bool {
     matches!(error, Error::Service(e) if is_transient(e))
 }
 
+/// Whether `error` says the request was refused unprocessed (throttled), so that even a
+/// request that must not run twice may be sent again.
+pub fn is_refusal(error: &Error) -> bool {
+    matches!(error, Error::Service(e) if THROTTLING_CODES.contains(&e.code.as_str()) || e.status == 429)
+}
+
 /// The wait before attempt `attempts + 1`, full jitter:
 /// `random[0,1) × min(1 s × 2^(attempts−1), 20 s)`, with the fraction taken from `bits`.
 pub fn backoff(attempts: u32, bits: u64) -> Duration {

@@ -4,16 +4,27 @@
 use std::time::SystemTime;
 
 use crate::arn::StateMachineArn;
-use crate::client::Client;
+use crate::client::{self, Client};
 use crate::io::Io;
 use crate::types::{
-    ClientOptions, Error, Execution, Failure, ServiceError, SignedRequest, StartExecutionConfig,
+    ClientOptions, Error, Execution, Failure, Outcome, ServiceError, SignedRequest,
+    StartExecutionConfig,
 };
-use crate::{credentials, endpoint, idempotency, retry, validate, wire};
+use crate::{endpoint, idempotency, validate, wire};
+
+/// Which operation a call starts the state machine with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// StartExecution: returns once the execution has started.
+    Start,
+    /// StartSyncExecution (EXPRESS state machines): returns once the execution has ended.
+    Sync,
+}
 
 /// Everything a call needs, checked and resolved before any request is made.
 pub struct Call<'a> {
     pub client: Client,
+    target: &'static str,
     arn: StateMachineArn<'a>,
     name: Option<&'a str>,
     input: &'a str,
@@ -21,28 +32,20 @@ pub struct Call<'a> {
 }
 
 /// Checks the arguments and options (every broken rule at once), then resolves the endpoint,
-/// the credentials and the retry plan. `generated` names an execution the caller did not.
+/// the credentials and the retry plan of `mode`. `generated` names an execution the caller
+/// did not.
 pub fn resolve<'a>(
     config: &'a StartExecutionConfig,
     options: &ClientOptions,
     env: &dyn Fn(&str) -> Option<String>,
     generated: Option<&'a str>,
+    mode: Mode,
 ) -> Result<Call<'a>, Error> {
-    let fips = options.use_fips;
-    let dual = options.use_dual_stack;
-    let custom = endpoint::custom_from(options.endpoint_url.as_deref(), env)
-        .map(|custom| endpoint::custom(custom, fips, dual))
-        .transpose();
-    let (validated, custom, plan) = match (
-        validate::validate(config),
-        custom,
-        retry::plan(options, env),
-    ) {
-        (Ok(v), Ok(c), Ok(p)) => (v, c, p),
-        (v, c, p) => {
+    let (validated, settings) = match (validate::validate(config), client::settings(options, env)) {
+        (Ok(v), Ok(s)) => (v, s),
+        (v, s) => {
             let mut errors = v.err().unwrap_or_default();
-            errors.extend(c.err().unwrap_or_default());
-            errors.extend(p.err().unwrap_or_default());
+            errors.extend(s.err().unwrap_or_default());
             return Err(Error::InvalidConfig(errors));
         }
     };
@@ -52,18 +55,20 @@ pub fn resolve<'a>(
     let validate::Validated {
         arn, name, input, ..
     } = validated;
-    let endpoint =
-        custom.unwrap_or_else(|| endpoint::standard(arn.partition, arn.region, fips, dual));
-    let credentials = credentials::resolve(options.credentials.as_ref(), env)?;
-    let client = Client {
-        endpoint,
-        region: arn.region.to_string(),
-        credentials,
-        plan,
-        deadline: None,
+    let mut client = settings.client(arn.partition, arn.region, options, env)?;
+    let target = match mode {
+        Mode::Start => wire::START_EXECUTION,
+        Mode::Sync => {
+            client.replayable = false;
+            if client.standard {
+                client.endpoint = client.endpoint.with_host_prefix(endpoint::SYNC_HOST_PREFIX);
+            }
+            wire::START_SYNC_EXECUTION
+        }
     };
     Ok(Call {
         client,
+        target,
         arn,
         name,
         input,
@@ -88,16 +93,48 @@ pub fn start(
         .is_none()
         .then(|| idempotency::random_name(io.random(), io.random()));
     let refused = |error| Failure { error, attempts: 0 };
-    let mut call = resolve(config, options, env, generated.as_deref()).map_err(refused)?;
-    call.client.begin(io);
+    let mut call =
+        resolve(config, options, env, generated.as_deref(), Mode::Start).map_err(refused)?;
+    call.client.begin(io, None);
     call.start(io, began)
+}
+
+/// Validates, then runs an EXPRESS state machine with StartSyncExecution and returns how
+/// the execution ended. The host is prefixed `sync-` on the rule set's endpoints; a custom
+/// endpoint is used as given. Nothing names the execution, and only throttling is retried:
+/// an express execution cannot be looked up, so a request whose answer was lost is not
+/// sent again.
+pub fn start_sync(
+    config: &StartExecutionConfig,
+    options: &ClientOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+    io: &mut dyn Io,
+) -> Result<Outcome, Failure> {
+    let refused = |error| Failure { error, attempts: 0 };
+    let mut call = resolve(config, options, env, None, Mode::Sync).map_err(refused)?;
+    call.client.begin(io, None);
+    let attempted = call
+        .client
+        .call(io, call.target, &call.body, wire::parse_sync);
+    let attempts = attempted.attempts;
+    let secrets = call.client.credentials.secrets();
+    match attempted.outcome {
+        Ok(outcome) => Ok(Outcome {
+            attempts,
+            ..outcome
+        }),
+        Err(error) => Err(Failure {
+            error: error.redact(&secrets),
+            attempts,
+        }),
+    }
 }
 
 impl Call<'_> {
     /// The request as given, signed at `now`: what `prepare` returns.
     pub fn sign(&self, now: SystemTime) -> Result<SignedRequest, Error> {
         let body = self.body.clone();
-        self.client.sign(wire::START_EXECUTION, body, now)
+        self.client.sign(self.target, body, now)
     }
 
     /// Sends StartExecution with retries. An `ExecutionAlreadyExists` answered to a retry
@@ -147,9 +184,9 @@ impl Call<'_> {
                 .call(io, wire::DESCRIBE_EXECUTION, &body, wire::parse_described);
         match described.outcome {
             Ok(found) if idempotency::is_ours(&found, self.input, began).is_ok() => Ok(Execution {
-                execution_arn: found.execution_arn,
-                start_date_epoch_ms: found.start_date_epoch_ms,
-                request_id: found.request_id,
+                execution_arn: found.outcome.execution_arn,
+                start_date_epoch_ms: found.outcome.start_date_epoch_ms,
+                request_id: found.outcome.request_id,
                 attempts: 0,
             }),
             Ok(_) => Err(Error::Service(exists)),
@@ -423,6 +460,74 @@ mod tests {
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "max_attempts"]);
         assert!(io.sent.is_empty());
+    }
+
+    fn ended_sync() -> Result<crate::Response, SendError> {
+        let body = format!(
+            r#"{{"executionArn":"{EXECUTION}:x","stateMachineArn":"{ARN}","startDate":1800000000,"stopDate":1800000000.123,"status":"SUCCEEDED","output":"{{\"b\": 2}}","billingDetails":{{"billedMemoryUsedInMB":64,"billedDurationInMilliseconds":200}}}}"#
+        );
+        Scripted::json(200, &body)
+    }
+
+    #[test]
+    fn sync_runs_on_the_sync_host_unnamed_and_returns_the_result() {
+        let mut io = Scripted::new([ended_sync()]);
+        let outcome = start_sync(&config(None), &options(), &|_| None, &mut io).unwrap();
+        assert_eq!(
+            outcome,
+            Outcome {
+                execution_arn: format!("{EXECUTION}:x"),
+                status: "SUCCEEDED".into(),
+                start_date_epoch_ms: 1_800_000_000_000,
+                stop_date_epoch_ms: Some(1_800_000_000_123),
+                output: Some(r#"{"b": 2}"#.into()),
+                error: None,
+                cause: None,
+                billing: Some(crate::BillingDetails {
+                    billed_memory_used_mb: 64,
+                    billed_duration_ms: 200
+                }),
+                request_id: Some("req-200".into()),
+                attempts: 1,
+            }
+        );
+        let sent = &io.sent[0];
+        assert_eq!(sent.url, "https://sync-states.us-east-1.amazonaws.com/");
+        assert_eq!(header(sent, "host"), "sync-states.us-east-1.amazonaws.com");
+        assert_eq!(header(sent, "x-amz-target"), wire::START_SYNC_EXECUTION);
+        // No generated name: an express execution is not found by it.
+        assert_eq!(body(sent).get("name"), None);
+        // A custom endpoint is used as given.
+        let custom = ClientOptions {
+            endpoint_url: Some("http://127.0.0.1:4566".into()),
+            ..options()
+        };
+        let mut io = Scripted::new([ended_sync()]);
+        start_sync(&config(None), &custom, &|_| None, &mut io).unwrap();
+        assert_eq!(io.sent[0].url, "http://127.0.0.1:4566/");
+    }
+
+    #[test]
+    fn sync_retries_only_refusals_never_a_request_that_may_have_run() {
+        let mut io = Scripted::new([
+            Scripted::error(400, "ThrottlingException"),
+            Scripted::error(429, "TooManyRequests"),
+            ended_sync(),
+        ]);
+        let outcome = start_sync(&config(None), &options(), &|_| None, &mut io).unwrap();
+        assert_eq!(outcome.attempts, 3);
+        for answer in [
+            Scripted::error(500, "InternalFailure"),
+            Scripted::error(503, "ServiceUnavailable"),
+            Err(SendError::Transient(
+                "connection closed before a response".into(),
+            )),
+            Scripted::error(400, "StateMachineTypeNotSupported"),
+        ] {
+            let mut io = Scripted::new([answer.clone(), ended_sync()]);
+            let failure = start_sync(&config(None), &options(), &|_| None, &mut io).unwrap_err();
+            assert_eq!((failure.attempts, io.sent.len()), (1, 1), "{answer:?}");
+        }
     }
 
     #[test]

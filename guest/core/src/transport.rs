@@ -17,7 +17,7 @@ use wasip2::io::streams::{InputStream, OutputStream, StreamError};
 
 use crate::SignedRequest;
 use crate::io::{Io, SendError};
-use crate::wire::{MAX_RESPONSE_BYTES, Response};
+use crate::wire::{self, MAX_RESPONSE_BYTES, Response};
 
 /// The environment the host chose to give the component, read once per call.
 pub fn env_lookup() -> impl Fn(&str) -> Option<String> {
@@ -73,10 +73,12 @@ impl Io for Wasi {
 /// Each attempt's own bounds. They are advisory (a runtime that does not support one
 /// keeps its default) and not shortened to the call's deadline: the deadline is kept
 /// here, by polling, so that it ends the call with the same error on every runtime.
-fn request_options() -> RequestOptions {
+fn request_options(request: &SignedRequest) -> RequestOptions {
+    let target = request.headers.iter().find(|(k, _)| k == "x-amz-target");
+    let first_byte = wire::first_byte_timeout(target.map(|(_, v)| v.as_str()), READ_TIMEOUT);
     let options = RequestOptions::new();
     let _ = options.set_connect_timeout(Some(nanos(CONNECT_TIMEOUT)));
-    let _ = options.set_first_byte_timeout(Some(nanos(READ_TIMEOUT)));
+    let _ = options.set_first_byte_timeout(Some(nanos(first_byte)));
     let _ = options.set_between_bytes_timeout(Some(nanos(READ_TIMEOUT)));
     options
 }
@@ -109,7 +111,7 @@ impl Exchange {
         let body = outgoing
             .body()
             .map_err(|()| Failed::Permanent("the request body was already taken".into()))?;
-        let future = outgoing_handler::handle(outgoing, Some(request_options()))
+        let future = outgoing_handler::handle(outgoing, Some(request_options(request)))
             .map_err(|e| classify(&e))?;
         let written = self.write_body(body, request.body.as_bytes());
         // A request that fails early (connection refused) also closes the body stream under

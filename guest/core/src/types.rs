@@ -88,12 +88,12 @@ pub struct ClientOptions {
     /// Use the dual-stack endpoint of the region (not allowed with a custom endpoint).
     #[cfg_attr(feature = "wasmtime", component(name = "use-dual-stack"))]
     pub use_dual_stack: bool,
-    /// Requests `start` may send, the first included (1 means no retry); else
+    /// Requests a call may send, the first included (1 means no retry); else
     /// `AWS_MAX_ATTEMPTS`, else 3.
     #[cfg_attr(feature = "wasmtime", component(name = "max-attempts"))]
     pub max_attempts: Option<u32>,
-    /// Bound on the whole of `start`, retries and backoff included, in milliseconds; else
-    /// none beyond each attempt's own.
+    /// Bound on a call (`start`, `start-sync`, `describe`, or each of `wait`'s polls),
+    /// retries and backoff included, in milliseconds; else none beyond each attempt's own.
     #[cfg_attr(feature = "wasmtime", component(name = "timeout-ms"))]
     pub timeout_ms: Option<u64>,
 }
@@ -155,12 +155,12 @@ pub enum Error {
     /// passed (the message names it).
     #[cfg_attr(feature = "wasmtime", component(name = "transport"))]
     Transport(String),
-    /// A 2xx answer whose body is not a StartExecution result.
+    /// A 2xx answer whose body is not a result of the operation.
     #[cfg_attr(feature = "wasmtime", component(name = "invalid-response"))]
     InvalidResponse(String),
 }
 
-/// Why `start` did not start an execution, and how many requests it sent.
+/// Why a call failed, and how many requests it sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(
     feature = "wasmtime",
@@ -170,7 +170,8 @@ pub enum Error {
 pub struct Failure {
     /// The error of the last attempt (or of the arguments, with no attempt).
     pub error: Error,
-    /// StartExecution requests sent: 0 when the arguments or credentials were refused.
+    /// Requests sent (StartExecution, StartSyncExecution or DescribeExecution): 0 when the
+    /// arguments or credentials were refused.
     pub attempts: u32,
 }
 
@@ -211,4 +212,63 @@ pub struct SignedRequest {
     pub headers: Vec<(String, String)>,
     /// The JSON body, byte for byte as signed.
     pub body: String,
+}
+
+/// What an express execution was billed for (StartSyncExecution only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "wasmtime",
+    derive(ComponentType, Lift, Lower),
+    component(record)
+)]
+pub struct BillingDetails {
+    /// Memory billed, in MB.
+    #[cfg_attr(feature = "wasmtime", component(name = "billed-memory-used-mb"))]
+    pub billed_memory_used_mb: u64,
+    /// Duration billed, in milliseconds.
+    #[cfg_attr(feature = "wasmtime", component(name = "billed-duration-ms"))]
+    pub billed_duration_ms: u64,
+}
+
+/// An execution's status and, once it has ended, its result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "wasmtime",
+    derive(ComponentType, Lift, Lower),
+    component(record)
+)]
+pub struct Outcome {
+    /// ARN of the execution.
+    #[cfg_attr(feature = "wasmtime", component(name = "execution-arn"))]
+    pub execution_arn: String,
+    /// As the service names it: `RUNNING`, `SUCCEEDED`, `FAILED`, `TIMED_OUT`, `ABORTED` or
+    /// `PENDING_REDRIVE` (a string, so that a status added later still comes through).
+    pub status: String,
+    /// When the execution started, in milliseconds since the Unix epoch.
+    #[cfg_attr(feature = "wasmtime", component(name = "start-date-epoch-ms"))]
+    pub start_date_epoch_ms: i64,
+    /// When it ended, in milliseconds since the Unix epoch; absent while it runs.
+    #[cfg_attr(feature = "wasmtime", component(name = "stop-date-epoch-ms"))]
+    pub stop_date_epoch_ms: Option<i64>,
+    /// The JSON output, byte for byte as the service returned it (on success).
+    pub output: Option<String>,
+    /// The error code a failed execution ended with.
+    pub error: Option<String>,
+    /// The cause of that error, in words.
+    pub cause: Option<String>,
+    /// What an express execution was billed for (StartSyncExecution only).
+    pub billing: Option<BillingDetails>,
+    /// The `x-amzn-RequestId` of the answer this outcome came from, when there was one.
+    #[cfg_attr(feature = "wasmtime", component(name = "request-id"))]
+    pub request_id: Option<String>,
+    /// Requests this call sent, retries included.
+    pub attempts: u32,
+}
+
+impl Outcome {
+    /// Whether the execution is still under way: `RUNNING`, or `PENDING_REDRIVE` (a redrive
+    /// about to run it again).
+    pub fn is_open(&self) -> bool {
+        matches!(self.status.as_str(), "RUNNING" | "PENDING_REDRIVE")
+    }
 }

@@ -1,19 +1,38 @@
-//! The awsJson1_0 wire format of StartExecution and DescribeExecution: the request bodies,
+//! The awsJson1_0 wire format of StartExecution, StartSyncExecution and DescribeExecution:
+//! the request bodies,
 //! the success responses and the error response (spec §2, `describe-and-sync.md`).
 
 use serde::{Deserialize, Serialize};
 
-use crate::types::{Error, Execution, ServiceError};
+use crate::types::{BillingDetails, Error, Execution, Outcome, ServiceError};
 use crate::validate::Validated;
 
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 pub const START_EXECUTION: &str = "AWSStepFunctions.StartExecution";
 pub const DESCRIBE_EXECUTION: &str = "AWSStepFunctions.DescribeExecution";
+pub const START_SYNC_EXECUTION: &str = "AWSStepFunctions.StartSyncExecution";
 
-/// Answers larger than this are not a StartExecution result and are not read further.
+/// An express execution runs at most five minutes, and StartSyncExecution answers when it
+/// ends: its answer may take this long to begin, against a minute for the other operations.
+pub const SYNC_ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(5 * 60 + 15);
+
+/// How long the answer to the operation `target` (its `x-amz-target`) may take to begin,
+/// given `usual` for the others: the one rule the component's transport and the host's
+/// connection pool share.
+pub fn first_byte_timeout(target: Option<&str>, usual: std::time::Duration) -> std::time::Duration {
+    if target == Some(START_SYNC_EXECUTION) {
+        usual.max(SYNC_ANSWER_WITHIN)
+    } else {
+        usual
+    }
+}
+
+/// Answers larger than this are not a result of these operations and are not read further:
+/// an execution's input and output (256 KiB each) may come back escaped, six bytes to a
+/// character at worst.
 // Only the WASI transport reads answers; natively there is none.
 #[cfg_attr(not(target_family = "wasm"), allow(dead_code))]
-pub const MAX_RESPONSE_BYTES: usize = 1 << 20;
+pub const MAX_RESPONSE_BYTES: usize = 4 << 20;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -83,36 +102,75 @@ pub fn describe_body(execution_arn: &str) -> String {
     serde_json::json!({ "executionArn": execution_arn }).to_string()
 }
 
-/// What DescribeExecution told of an execution (the members the core uses).
+/// What DescribeExecution told of an execution: its outcome so far, and its input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Described {
-    pub execution_arn: String,
-    /// `RUNNING`, `SUCCEEDED`, `FAILED`, `TIMED_OUT`, `ABORTED` or `PENDING_REDRIVE`.
-    pub status: String,
-    pub start_date_epoch_ms: i64,
+    pub outcome: Outcome,
     /// Absent when the caller may not see it (`includedData`, KMS).
     pub input: Option<String>,
-    pub request_id: Option<String>,
+}
+
+/// The members DescribeExecution and StartSyncExecution answer alike.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExecutionOutput {
+    execution_arn: String,
+    status: String,
+    start_date: f64,
+    stop_date: Option<f64>,
+    input: Option<String>,
+    output: Option<String>,
+    error: Option<String>,
+    cause: Option<String>,
+    billing_details: Option<BillingOutput>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct DescribeExecutionOutput {
-    execution_arn: String,
-    status: String,
-    start_date: f64,
-    input: Option<String>,
+struct BillingOutput {
+    #[serde(rename = "billedMemoryUsedInMB")]
+    billed_memory_used_in_mb: u64,
+    billed_duration_in_milliseconds: u64,
 }
 
 /// The execution from a 2xx DescribeExecution answer, or the service error of any other.
 pub fn parse_described(response: &Response) -> Result<Described, Error> {
-    let output: DescribeExecutionOutput = parse(response, "DescribeExecution")?;
+    let output: ExecutionOutput = parse(response, "DescribeExecution")?;
+    let input = output.input.clone();
     Ok(Described {
+        outcome: outcome(output, response)?,
+        input,
+    })
+}
+
+/// The ended express execution from a 2xx StartSyncExecution answer, or the service error
+/// of any other.
+pub fn parse_sync(response: &Response) -> Result<Outcome, Error> {
+    let output: ExecutionOutput = parse(response, "StartSyncExecution")?;
+    if output.stop_date.is_none() {
+        return Err(Error::InvalidResponse(format!(
+            "HTTP {} StartSyncExecution result has no stopDate",
+            response.status
+        )));
+    }
+    outcome(output, response)
+}
+
+fn outcome(output: ExecutionOutput, response: &Response) -> Result<Outcome, Error> {
+    Ok(Outcome {
         execution_arn: output.execution_arn,
         status: output.status,
         start_date_epoch_ms: start_date(output.start_date)?,
-        input: output.input,
+        stop_date_epoch_ms: output.stop_date.map(|s| date("stopDate", s)).transpose()?,
+        output: output.output,
+        error: output.error,
+        cause: output.cause,
+        billing: output.billing_details.map(|b| BillingDetails {
+            billed_memory_used_mb: b.billed_memory_used_in_mb,
+            billed_duration_ms: b.billed_duration_in_milliseconds,
+        }),
         request_id: response.request_id(),
+        attempts: 1,
     })
 }
 
@@ -131,8 +189,13 @@ fn parse<T: serde::de::DeserializeOwned>(response: &Response, operation: &str) -
 }
 
 fn start_date(seconds: f64) -> Result<i64, Error> {
+    date("startDate", seconds)
+}
+
+/// A timestamp member in epoch milliseconds, or why it is not a time.
+fn date(member: &str, seconds: f64) -> Result<i64, Error> {
     epoch_ms(seconds).ok_or_else(|| {
-        Error::InvalidResponse(format!("startDate {seconds:e} is not a representable time"))
+        Error::InvalidResponse(format!("{member} {seconds:e} is not a representable time"))
     })
 }
 

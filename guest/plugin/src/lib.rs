@@ -6,11 +6,12 @@
 
 #![cfg(target_family = "wasm")]
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use sfn_core::transport::{Wasi, env_lookup};
 use sfn_core::{
-    ClientOptions, Error, Execution, Failure, FieldError, SignedRequest, StartExecutionConfig,
+    ClientOptions, Error, Execution, Failure, FieldError, Outcome, SignedRequest,
+    StartExecutionConfig,
 };
 
 wit_bindgen::generate!({
@@ -27,6 +28,8 @@ wit_bindgen::generate!({
         "sfn:action/types@0.2.0/error": sfn_core::Error,
         "sfn:action/types@0.2.0/failure": sfn_core::Failure,
         "sfn:action/types@0.2.0/execution": sfn_core::Execution,
+        "sfn:action/types@0.2.0/billing-details": sfn_core::BillingDetails,
+        "sfn:action/types@0.2.0/outcome": sfn_core::Outcome,
         "sfn:action/types@0.2.0/signed-request": sfn_core::SignedRequest,
     },
 });
@@ -47,6 +50,33 @@ impl exports::sfn::action::start_execution::Guest for Component {
 
     fn start(config: StartExecutionConfig, options: ClientOptions) -> Result<Execution, Failure> {
         sfn_core::start(&config, &options, &env_lookup(), &mut Wasi)
+    }
+
+    fn prepare_sync(
+        config: StartExecutionConfig,
+        options: ClientOptions,
+    ) -> Result<SignedRequest, Error> {
+        sfn_core::prepare_sync(&config, &options, &env_lookup(), SystemTime::now())
+    }
+
+    fn start_sync(
+        config: StartExecutionConfig,
+        options: ClientOptions,
+    ) -> Result<Outcome, Failure> {
+        sfn_core::start_sync(&config, &options, &env_lookup(), &mut Wasi)
+    }
+
+    fn describe(execution_arn: String, options: ClientOptions) -> Result<Outcome, Failure> {
+        sfn_core::describe(&execution_arn, &options, &env_lookup(), &mut Wasi)
+    }
+
+    fn wait(
+        execution_arn: String,
+        options: ClientOptions,
+        max_wait_ms: u64,
+    ) -> Result<Outcome, Failure> {
+        let max_wait = Duration::from_millis(max_wait_ms);
+        sfn_core::wait(&execution_arn, &options, &env_lookup(), &mut Wasi, max_wait)
     }
 }
 
