@@ -9,6 +9,8 @@
 //!   instance metadata fakes, and the errors that name what is wrong.
 //! - `faults`: retries against the stand-in's model of the service with scripted faults.
 //! - `cli`: `sfn-start` and `wasmtime run` of the command component, byte for byte.
+//! - `waiting`: `wait`, `describe` and `start-sync` (`--wait`, `--sync`) against the stand-in
+//!   and a moto that runs state machines.
 //! - `moto`, `oracle`: against moto and botocore, set up by `tests/run` (skipped, and said
 //!   so, when they are not).
 
@@ -20,6 +22,7 @@ mod faults;
 mod moto;
 mod oracle;
 mod service;
+mod waiting;
 
 use std::sync::OnceLock;
 

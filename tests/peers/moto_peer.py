@@ -11,6 +11,13 @@ standard input and answers each with one JSON line:
     {"op": "describe", "executionArn": "..."}  -> {"ok": {DescribeExecution}} | {"error": {...}}
     {"op": "names", "stateMachineArn": "..."}  -> {"ok": [every execution name of the state machine]}
 
+With the argument `running` after the log path, moto runs the state machines it starts
+(`execute_state_machine`, set through `/moto-api/config` before anything else) and the set-up
+also creates the machines of RUNNING, named in the peer's "machines": Pass, Fail, Wait and
+Choice. (moto runs an EXPRESS machine as a STANDARD one, with an `:execution:` ARN that
+DescribeExecution answers, so there is none: the stand-in models express executions.) moto keeps running machines apart from the others (another
+backend), so a peer is one kind or the other.
+
 When standard input closes (the test process ended, passed or failed, or was killed) it stops
 the server and exits; the server also dies with this process (PR_SET_PDEATHSIG).
 """
@@ -23,6 +30,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 
 import boto3
 import botocore.config
@@ -47,6 +55,63 @@ DEFINITION = json.dumps(
     {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
 )
 STATE_MACHINE = "HelloWorld"
+
+
+def state(**fields):
+    return fields
+
+
+# The state machines a running peer has: name -> (type, definition).
+RUNNING = {
+    "Pass": (
+        "STANDARD",
+        {
+            "StartAt": "P",
+            "States": {
+                "P": state(
+                    Type="Pass",
+                    Result={"greeting": "h\u00e9llo \U0001f680", "n": [1, 2.5, None]},
+                    ResultPath="$.result",
+                    End=True,
+                )
+            },
+        },
+    ),
+    "Fail": (
+        "STANDARD",
+        {
+            "StartAt": "F",
+            "States": {
+                "F": state(Type="Fail", Error="Custom.Broken", Cause="it went \"wrong\"")
+            },
+        },
+    ),
+    "Wait": (
+        "STANDARD",
+        {
+            "StartAt": "W",
+            "States": {
+                "W": state(Type="Wait", Seconds=2, Next="D"),
+                "D": state(Type="Pass", End=True),
+            },
+        },
+    ),
+    "Choice": (
+        "STANDARD",
+        {
+            "StartAt": "C",
+            "States": {
+                "C": state(
+                    Type="Choice",
+                    Choices=[{"Variable": "$.n", "NumericGreaterThan": 1, "Next": "Big"}],
+                    Default="Small",
+                ),
+                "Big": state(Type="Pass", Result={"size": "big"}, End=True),
+                "Small": state(Type="Fail", Error="Too.Small", Cause="n is at most 1"),
+            },
+        },
+    ),
+}
 
 
 def free_port():
@@ -100,7 +165,7 @@ def client(service, endpoint, key_id="setup", secret="setup", token=None):
 
 # The unauthenticated set-up, in order. Each step is exactly one moto action, so that
 # authentication starts right after the last.
-def setup_steps(endpoint, out):
+def setup_steps(endpoint, out, running=False):
     iam = client("iam", endpoint)
     sfn = client("stepfunctions", endpoint)
 
@@ -133,7 +198,33 @@ def setup_steps(endpoint, out):
             name=STATE_MACHINE, definition=DEFINITION, roleArn=out["roleArn"]
         )["stateMachineArn"]
 
-    return [user, user_policy, access_key, role, role_policy, state_machine]
+    def machine(name, kind, definition):
+        def create():
+            arn = sfn.create_state_machine(
+                name=name,
+                definition=json.dumps(definition),
+                roleArn=out["roleArn"],
+                type=kind,
+            )["stateMachineArn"]
+            out.setdefault("machines", {})[name] = arn
+
+        return create
+
+    steps = [user, user_policy, access_key, role, role_policy, state_machine]
+    if running:
+        steps += [machine(name, *spec) for name, spec in RUNNING.items()]
+    return steps
+
+
+def execute_state_machines(endpoint):
+    """Tells moto to run the state machines it starts (moto-api, not an AWS action)."""
+    request = urllib.request.Request(
+        endpoint + "/moto-api/config",
+        data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(request, timeout=30).read()
 
 
 def authenticated_setup(endpoint, peer):
@@ -175,13 +266,16 @@ def answer(sfn, command):
 def main():
     log_path = sys.argv[1] if len(sys.argv) > 1 else os.devnull
     with open(log_path, "ab") as log:
+        running = sys.argv[2:3] == ["running"]
         peer = {"region": REGION}
         placeholder = "http://127.0.0.1:1"
-        steps_count = len(setup_steps(placeholder, {}))
+        steps_count = len(setup_steps(placeholder, {}, running))
         server, endpoint = start_server(steps_count, log)
         try:
             peer["endpoint"] = endpoint
-            for step in setup_steps(endpoint, peer):
+            if running:
+                execute_state_machines(endpoint)
+            for step in setup_steps(endpoint, peer, running):
                 step()
             authenticated_setup(endpoint, peer)
             print(json.dumps(peer), flush=True)

@@ -114,15 +114,32 @@ pub struct Moto {
     pub session: (String, String, String),
     /// A role anyone may assume, with every permission.
     pub role_arn: String,
+    /// The state machines of a running moto, by name (`Pass`, `Fail`, `Wait`, `Choice`);
+    /// empty otherwise.
+    pub machines: std::collections::HashMap<String, String>,
 }
 
 /// One moto server per test binary, shared by its tests; `None` when not set up.
 pub fn moto() -> Option<&'static Moto> {
     static MOTO: OnceLock<Moto> = OnceLock::new();
     let python = python()?;
-    Some(MOTO.get_or_init(|| {
-        let log = workspace().join("target/peers/moto.log");
-        let peer = Peer::spawn(&python, "moto_peer.py", &[log.display().to_string()]);
+    Some(MOTO.get_or_init(|| spawn_moto(&python, "moto.log", &[])))
+}
+
+/// A second moto server that runs the state machines it starts (Pass, Fail, Wait and Choice
+/// machines in [`Moto::machines`]); `None` when not set up.
+pub fn running_moto() -> Option<&'static Moto> {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    let python = python()?;
+    Some(MOTO.get_or_init(|| spawn_moto(&python, "moto-running.log", &["running"])))
+}
+
+fn spawn_moto(python: &Path, log: &str, extra: &[&str]) -> Moto {
+    {
+        let log = workspace().join("target/peers").join(log);
+        let mut args = vec![log.display().to_string()];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let peer = Peer::spawn(python, "moto_peer.py", &args);
         let info = {
             let mut io = peer.io.lock().unwrap();
             Peer::read_line(&mut io.1, "starting moto")
@@ -140,9 +157,13 @@ pub fn moto() -> Option<&'static Moto> {
                 text(&session["secretAccessKey"]),
                 text(&session["sessionToken"]),
             ),
+            machines: info["machines"]
+                .as_object()
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), text(v))).collect())
+                .unwrap_or_default(),
             peer,
         }
-    }))
+    }
 }
 
 impl Moto {

@@ -34,6 +34,7 @@ use tokio::sync::Notify;
 pub const JSON_1_0: &str = "application/x-amz-json-1.0";
 pub const TARGET: &str = "AWSStepFunctions.StartExecution";
 pub const DESCRIBE_TARGET: &str = "AWSStepFunctions.DescribeExecution";
+pub const SYNC_TARGET: &str = "AWSStepFunctions.StartSyncExecution";
 
 /// The operations the stand-in takes: target, required and allowed members, and the member
 /// whose ARN (of the given resource type) names the region.
@@ -44,7 +45,7 @@ struct Operation {
     arn: (&'static str, &'static str),
 }
 
-const OPERATIONS: [Operation; 2] = [
+const OPERATIONS: [Operation; 3] = [
     Operation {
         target: TARGET,
         required: &["stateMachineArn", "input"],
@@ -56,6 +57,18 @@ const OPERATIONS: [Operation; 2] = [
         required: &["executionArn"],
         allowed: &["executionArn", "includedData"],
         arn: ("executionArn", "execution"),
+    },
+    Operation {
+        target: SYNC_TARGET,
+        required: &["stateMachineArn"],
+        allowed: &[
+            "stateMachineArn",
+            "input",
+            "name",
+            "traceHeader",
+            "includedData",
+        ],
+        arn: ("stateMachineArn", "stateMachine"),
     },
 ];
 /// The `x-amzn-RequestId` of the stand-in's own rejections.
@@ -122,6 +135,11 @@ impl Reply {
     }
 
     /// `status` with `{"__type":..,"message":..}`, as AWS reports errors in awsJson1_0.
+    /// `status` with this JSON body, as the service sends it.
+    pub fn json(status: u16, body: &str, request_id: &str) -> Reply {
+        json_reply(status, body.to_owned(), request_id)
+    }
+
     pub fn error(status: u16, type_: &str, message: &str, request_id: &str) -> Reply {
         let body = format!(
             r#"{{"__type":{},"message":{}}}"#,
@@ -714,7 +732,7 @@ mod tests {
             .collect();
         assert_eq!(
             checks[0],
-            r#"x-amz-target must be one of ["AWSStepFunctions.StartExecution", "AWSStepFunctions.DescribeExecution"], got "AWSStepFunctions.StopExecution""#
+            r#"x-amz-target must be one of ["AWSStepFunctions.StartExecution", "AWSStepFunctions.DescribeExecution", "AWSStepFunctions.StartSyncExecution"], got "AWSStepFunctions.StopExecution""#
         );
         let region =
             "credential scope region eu-west-1 does not match the state machine's region us-east-1";
