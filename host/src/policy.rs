@@ -1,6 +1,7 @@
 //! The outbound HTTP policy: deny by default. The component may reach only the `https`
-//! Step Functions endpoints of known partitions and the one custom endpoint the host was
-//! configured with, in the spirit of Spin's `allowed_outbound_hosts`.
+//! Step Functions endpoints of known partitions (with StartSyncExecution's `sync-` hosts)
+//! and the one custom endpoint the host was configured with, in the spirit of Spin's
+//! `allowed_outbound_hosts`.
 
 use http::Uri;
 use sfn_core::endpoint::{self, Origin};
@@ -73,6 +74,10 @@ mod tests {
         ];
         for url in urls.chain(extra.map(String::from)) {
             assert_eq!(check(&policy, &url), Ok(()), "{url}");
+            // StartSyncExecution's host for the same endpoint: no test can reach AWS, so
+            // this is the only guard that `--sync` is not refused there.
+            let sync = url.replacen("https://", "https://sync-", 1);
+            assert_eq!(check(&policy, &sync), Ok(()), "{sync}");
         }
     }
 
@@ -106,6 +111,18 @@ mod tests {
                 "https://lambda.us-east-1.amazonaws.com:443",
             ),
             ("http://127.0.0.1:4566/", "http://127.0.0.1:4566"),
+            (
+                "https://sync-sync-states.us-east-1.amazonaws.com/",
+                "https://sync-sync-states.us-east-1.amazonaws.com:443",
+            ),
+            (
+                "https://sync-lambda.us-east-1.amazonaws.com/",
+                "https://sync-lambda.us-east-1.amazonaws.com:443",
+            ),
+            (
+                "http://sync-states.us-east-1.amazonaws.com/",
+                "http://sync-states.us-east-1.amazonaws.com:80",
+            ),
         ] {
             assert_eq!(
                 check(&policy, url),
@@ -121,6 +138,8 @@ mod tests {
     fn the_configured_endpoint_is_allowed_exactly() {
         let policy = Policy::new(Some("http://127.0.0.1:4566")).unwrap();
         assert_eq!(check(&policy, "http://127.0.0.1:4566/"), Ok(()));
+        // --sync uses a custom endpoint as given: no sync- host is made up for it.
+        assert!(check(&policy, "http://sync-127.0.0.1:4566/").is_err());
         assert!(check(&policy, "http://127.0.0.1:4567/").is_err());
         assert!(check(&policy, "https://127.0.0.1:4566/").is_err());
         assert!(check(&policy, "http://localhost:4566/").is_err());

@@ -1,6 +1,7 @@
 //! botocore as a signing oracle: generated requests, each signed by the component's
-//! `prepare` and by botocore's `SigV4Auth` over the same method, URL, headers and body, must
-//! agree byte for byte; botocore's endpoint resolver must pick the same URL, and botocore's
+//! `prepare` or `prepare-sync` (StartSyncExecution, on the `sync-` host) and by botocore's
+//! `SigV4Auth` over the same method, URL, headers and body, must agree byte for byte (and
+//! DescribeExecution's, as `describe` sends them); botocore's endpoint resolver must pick the same URL, and botocore's
 //! serializer must write the same JSON body (as a JSON value: it spaces and escapes
 //! differently, `json.dumps` defaults, so its bytes cannot match).
 //!
@@ -189,7 +190,11 @@ fn case() -> impl Strategy<Value = Case> {
 }
 
 /// The component's signed request for a case.
-async fn prepare(case: &Case) -> SignedRequest {
+/// The operations `prepare` and `prepare-sync` sign, by botocore's name.
+const START: &str = "StartExecution";
+const START_SYNC: &str = "StartSyncExecution";
+
+async fn prepare(case: &Case, operation: &str) -> SignedRequest {
     let mut env = vec![
         ("AWS_ACCESS_KEY_ID".to_string(), case.key_id.clone()),
         ("AWS_SECRET_ACCESS_KEY".to_string(), case.secret.clone()),
@@ -207,15 +212,19 @@ async fn prepare(case: &Case) -> SignedRequest {
         use_dual_stack: case.dual_stack,
         ..ClientOptions::default()
     };
-    runtime(host)
-        .prepare(&case.config, &options)
-        .await
+    let runtime = runtime(host);
+    let prepared = if operation == START_SYNC {
+        runtime.prepare_sync(&case.config, &options).await
+    } else {
+        runtime.prepare(&case.config, &options).await
+    };
+    prepared
         .expect("the component runs")
         .unwrap_or_else(|e| panic!("{:?}: {e:?}", case.config))
 }
 
 /// The question for botocore: the StartExecution parameters and our request.
-fn question(case: &Case, request: &SignedRequest) -> Value {
+fn question(case: &Case, operation: &str, request: &SignedRequest) -> Value {
     // The action's input defaults to `{}`, as Terraform's does; the component sends it.
     let input = case.config.input.as_deref().unwrap_or("{}");
     let mut params = json!({ "stateMachineArn": case.config.state_machine_arn, "input": input });
@@ -236,6 +245,7 @@ fn question(case: &Case, request: &SignedRequest) -> Value {
         "secretAccessKey": case.secret,
         "sessionToken": case.token,
         "epochSeconds": case.epoch_seconds,
+        "operation": operation,
         "params": params,
         "request": {
             "method": request.method,
@@ -295,22 +305,111 @@ async fn botocore_signs_generated_requests_identically() {
     let cases_from = case();
     let started = SystemTime::now();
     let (mut tokens, mut fips, mut dual, mut non_ascii) = (0, 0, 0, 0);
+    let (mut done, mut syncs) = (0, 0);
     for _ in 0..cases {
         let case = cases_from
             .new_tree(&mut runner)
             .expect("the strategy always generates")
             .current();
-        let request = prepare(&case).await;
-        let answer = botocore.ask(&question(&case, &request));
+        // Every other case is StartSyncExecution: the same input on the sync- host.
+        let operation = if syncs * 2 < done { START_SYNC } else { START };
+        let request = prepare(&case, operation).await;
+        let answer = botocore.ask(&question(&case, operation, &request));
         compare(&case, &request, &answer);
+        done += 1;
+        syncs += usize::from(operation == START_SYNC);
         tokens += usize::from(case.token.is_some());
         fips += usize::from(case.fips);
         dual += usize::from(case.dual_stack);
         non_ascii += usize::from(!request.body.is_ascii());
     }
     eprintln!(
-        "botocore agreed on all {cases} cases (seed {seed:#x}; {tokens} with a session token, \
-         {fips} FIPS, {dual} dual-stack, {non_ascii} with non-ASCII bodies) in {:.1} s",
+        "botocore agreed on all {cases} cases (seed {seed:#x}; {syncs} StartSyncExecution, \
+         {tokens} with a session token, {fips} FIPS, {dual} dual-stack, {non_ascii} with \
+         non-ASCII bodies) in {:.1} s",
         started.elapsed().unwrap().as_secs_f64()
+    );
+}
+
+/// DescribeExecution has no `prepare`: the requests `describe` sends to the stand-in (at a
+/// fixed signing time) are what botocore signs again. Its URL is StartExecution's, resolved
+/// by the same code, which the test above checks against botocore's rule set.
+#[tokio::test]
+async fn botocore_signs_describe_execution_identically() {
+    let cases = setting("SFN_ORACLE_CASES", DEFAULT_CASES as u64) / 20;
+    let Some(botocore) = oracle() else { return };
+    let any_time = sfn_test_kit::standin::Options { max_skew: None };
+    let credentials = vec![sfn_test_kit::sigv4::Credential::new(
+        sfn_test_kit::AKID,
+        sfn_test_kit::SECRET,
+    )];
+    let server = sfn_test_kit::standin::StandIn::start_with(any_time, credentials, |_| {
+        let body = r#"{"executionArn":"arn:x","stateMachineArn":"arn:y","status":"RUNNING","startDate":1}"#;
+        sfn_test_kit::standin::Reply::json(200, body, "req")
+    });
+    let url = server.url();
+    let mut runner = TestRunner::deterministic();
+    let execution = (
+        place(),
+        "[0-9]{12}",
+        chars(name_pool(), 1, 80),
+        chars(name_pool(), 1, 80),
+    );
+    let at = 946_684_800u64..946_684_800 + 3_155_760_000;
+    for _ in 0..cases.max(1) {
+        let (((partition, region), account, machine, name), epoch_seconds) =
+            (&execution, at.clone())
+                .new_tree(&mut runner)
+                .expect("the strategy always generates")
+                .current();
+        let arn = format!("arn:{partition}:states:{region}:{account}:execution:{machine}:{name}");
+        let host = HostConfig {
+            wall_clock: Some(UNIX_EPOCH + Duration::from_secs(epoch_seconds)),
+            ..crate::host(&url, None)
+        };
+        let options = crate::once(crate::options(Some(&url)));
+        let described = runtime(host).describe(&arn, &options).await.unwrap();
+        described.unwrap_or_else(|f| panic!("{arn}: {f:?}"));
+        let received = server.requests().pop().expect("one request");
+        assert_eq!(received.check, Ok(()), "the stand-in's own SigV4 check");
+        let request = SignedRequest {
+            method: received.method.clone(),
+            url: format!("{url}/"),
+            headers: received.headers.clone(),
+            body: String::from_utf8(received.body.clone()).unwrap(),
+        };
+        let answer = botocore.ask(&json!({
+            "region": region,
+            "fips": false,
+            "dualStack": false,
+            "accessKeyId": sfn_test_kit::AKID,
+            "secretAccessKey": sfn_test_kit::SECRET,
+            "epochSeconds": epoch_seconds,
+            "operation": "DescribeExecution",
+            "params": {"executionArn": arn},
+            "request": {
+                "method": request.method,
+                "url": request.url,
+                "headers": request.headers,
+                "body": request.body,
+            },
+        }));
+        let ours: Value = serde_json::from_str(&request.body).unwrap();
+        let theirs: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+        assert_eq!(ours, theirs, "body for {arn}");
+        for (botocore, ours) in [
+            ("X-Amz-Date", "x-amz-date"),
+            ("Authorization", "authorization"),
+        ] {
+            assert_eq!(
+                answer["signed"].get(botocore).and_then(Value::as_str),
+                header(&request, ours),
+                "{botocore} for {arn}"
+            );
+        }
+    }
+    eprintln!(
+        "botocore agreed on {} DescribeExecution requests",
+        cases.max(1)
     );
 }

@@ -3,9 +3,12 @@
 Reads one case a line on standard input (JSON) and writes one answer a line:
 
     case:   {"region", "fips", "dualStack", "accessKeyId", "secretAccessKey",
-             "sessionToken"?, "epochSeconds", "params": {StartExecution parameters},
+             "sessionToken"?, "epochSeconds", "operation"? (default StartExecution),
+             "params": {the operation's parameters},
              "request": {"method", "url", "headers": [[name, value], ...], "body"}}
-    answer: {"url": botocore's endpoint for the region, FIPS and dual-stack settings
+    answer: {"url": botocore's endpoint for the region, FIPS and dual-stack settings, with
+                    the operation's endpoint.hostPrefix from the model (StartSyncExecution's
+                    "sync-") before the host, as botocore's clients put it
                     (or "urlError": why botocore's rule set refuses the combination),
              "body": the body botocore's own serializer writes for "params",
              "signed": {"X-Amz-Date", "X-Amz-Security-Token"?, "Authorization"}}
@@ -32,7 +35,6 @@ NOT_SIGNED = {"x-amz-date", "x-amz-security-token", "authorization", "content-le
 
 session = botocore.session.get_session()
 service = session.get_service_model("stepfunctions")
-operation = service.operation_model("StartExecution")
 serializer = botocore.serialize.create_serializer(service.metadata["protocol"])
 # The endpoint rule set that botocore's clients (and every current AWS SDK) resolve with.
 # A botocore client itself refuses some combinations the rule set allows (FIPS with
@@ -47,6 +49,7 @@ endpoints = botocore.endpoint_provider.EndpointProvider(
 
 def botocore_request(case):
     """The URL and body botocore itself would send for these parameters."""
+    operation = service.operation_model(case.get("operation", "StartExecution"))
     body = serializer.serialize_to_request(case["params"], operation)["body"]
     try:
         endpoint = endpoints.resolve_endpoint(
@@ -56,7 +59,10 @@ def botocore_request(case):
         )
     except botocore.exceptions.BotoCoreError as refused:
         return {"urlError": str(refused), "body": body.decode()}
-    return {"url": endpoint.url + operation.http["requestUri"], "body": body.decode()}
+    scheme, host = endpoint.url.split("://", 1)
+    prefix = (operation.endpoint or {}).get("hostPrefix", "")
+    url = f"{scheme}://{prefix}{host}" + operation.http["requestUri"]
+    return {"url": url, "body": body.decode()}
 
 
 def sign(case):
