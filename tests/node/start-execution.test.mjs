@@ -59,6 +59,7 @@ const PYTHON = required(
   'the Python virtual environment with moto',
 );
 const MOTO_LOG = resolve(workspace, 'target/jco/moto.log');
+const MOTO_RUNNING_LOG = resolve(workspace, 'target/jco/moto-running.log');
 
 const ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:HelloWorld';
 
@@ -104,10 +105,11 @@ const field = (name, message) => ({ field: name, message });
  * moto_peer.py: starts moto, prints one JSON line about it, then answers one JSON line per
  * command. It stops moto when its standard input closes.
  */
-async function startMoto() {
+async function startMoto({ running = false } = {}) {
   mkdirSync(dirname(MOTO_LOG), { recursive: true });
   const script = resolve(workspace, 'tests/peers/moto_peer.py');
-  const child = spawn(PYTHON, [script, MOTO_LOG], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const args = running ? [script, MOTO_RUNNING_LOG, 'running'] : [script, MOTO_LOG];
+  const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const next = async (what) => {
     const { value, done } = await lines.next();
@@ -134,16 +136,18 @@ async function startMoto() {
 }
 
 let moto;
+/** A moto that runs the state machines it starts (Pass, Fail, Wait, Choice). */
+let running;
 let sfn;
 
 before(
   async () => {
-    [moto, sfn] = await Promise.all([startMoto(), component()]);
+    [moto, running, sfn] = await Promise.all([startMoto(), startMoto({ running: true }), component()]);
   },
   { timeout: 120_000 },
 );
 
-after(() => moto?.stop());
+after(() => Promise.all([moto?.stop(), running?.stop()]));
 
 /** A config for moto's state machine. */
 const machine = (fields = {}) => ({ stateMachineArn: moto.stateMachineArn, ...fields });
@@ -553,5 +557,74 @@ describe('start', () => {
     const name = unique('env');
     const execution = fromEnv.start(machine({ name }), { useFips: false, useDualStack: false });
     assert.equal((await moto.describe(execution.executionArn)).name, name);
+  });
+});
+
+// --- wait, describe, start-sync --------------------------------------------------------
+
+describe('wait', () => {
+  const runningOptions = () => ({
+    ...options({ accessKeyId: running.accessKeyId, secretAccessKey: running.secretAccessKey }),
+    endpointUrl: running.endpoint,
+  });
+
+  test('waits for a Pass execution and returns its output byte for byte', async () => {
+    const started = sfn.start({ stateMachineArn: running.machines.Pass, input: '{"x": "ü"}' }, runningOptions());
+    const outcome = sfn.wait(started.executionArn, runningOptions(), 60_000n);
+    assert.equal(outcome.status, 'SUCCEEDED');
+    assert.equal(outcome.executionArn, started.executionArn);
+    assert.equal(typeof outcome.stopDateEpochMs, 'bigint');
+    assert.ok(outcome.stopDateEpochMs >= outcome.startDateEpochMs);
+    const found = await running.describe(started.executionArn);
+    assert.equal(outcome.output, found.output);
+    assert.deepEqual(JSON.parse(outcome.output), {
+      x: 'ü',
+      result: { greeting: 'héllo 🚀', n: [1, 2.5, null] },
+    });
+    assert.equal(outcome.error, undefined);
+    assert.equal(outcome.billing, undefined);
+    // DescribeExecution once more says the same.
+    const described = sfn.describe(started.executionArn, runningOptions());
+    assert.equal(described.status, 'SUCCEEDED');
+    assert.equal(described.attempts, 1);
+  });
+
+  test('a Fail state ends FAILED with its error and cause', () => {
+    const started = sfn.start({ stateMachineArn: running.machines.Fail }, runningOptions());
+    const outcome = sfn.wait(started.executionArn, runningOptions(), 60_000n);
+    assert.deepEqual([outcome.status, outcome.error, outcome.cause, outcome.output], [
+      'FAILED',
+      'Custom.Broken',
+      'it went "wrong"',
+      undefined,
+    ]);
+  });
+
+  test('a wait shorter than the Wait state returns it RUNNING', () => {
+    const started = sfn.start({ stateMachineArn: running.machines.Wait }, runningOptions());
+    const before = Date.now();
+    const outcome = sfn.wait(started.executionArn, runningOptions(), 500n);
+    const waited = Date.now() - before;
+    assert.equal(outcome.status, 'RUNNING');
+    assert.equal(outcome.stopDateEpochMs, undefined);
+    assert.ok(waited >= 500 && waited < 1900, `${waited} ms`);
+  });
+
+  test('an express execution is refused before any request, naming start-sync', () => {
+    const express = 'arn:aws:states:us-east-1:123456789012:express:M:run-1:5e0f';
+    const failure = payloadOf(() => sfn.wait(express, runningOptions(), 1000n));
+    assert.equal(failure.attempts, 0);
+    assert.equal(failure.error.tag, 'invalid-config');
+    assert.equal(failure.error.val[0].field, 'execution_arn');
+    assert.match(failure.error.val[0].message, /StartSyncExecution \(--sync\)/);
+  });
+
+  test('prepare-sync signs for the sync- host on AWS and the custom endpoint as given', () => {
+    const aws = sfn.prepareSync(machine(), { ...options(user()), endpointUrl: undefined });
+    assert.equal(aws.url, 'https://sync-states.us-east-1.amazonaws.com/');
+    const target = aws.headers.find(([name]) => name === 'x-amz-target');
+    assert.deepEqual(target, ['x-amz-target', 'AWSStepFunctions.StartSyncExecution']);
+    const local = sfn.prepareSync(machine(), options(user()));
+    assert.equal(local.url, `${moto.endpoint}/`);
   });
 });
