@@ -424,7 +424,7 @@ impl Runtime {
             let options = match self.completed(options).await {
                 // Resolving credentials (an STS call, say) used some of the time.
                 Ok(options) => within_timeout(&options, limit, began.elapsed()),
-                Err(error) => return Ok(Err(Failure { error, attempts: 0 })),
+                Err(error) => return Ok(Err(Failure::refused(error))),
             };
             let (mut store, plugin) = self.instantiate().await?;
             let exports = plugin.sfn_action_start_execution();

@@ -46,6 +46,17 @@ const SHAPE: &str =
 /// Parses and checks a state machine ARN; each message completes a sentence about
 /// `state_machine_arn`.
 pub fn parse(arn: &str) -> Result<StateMachineArn<'_>, Vec<String>> {
+    let parts = split(arn, 7..=8, SHAPE)?;
+    check_parts(arn, &parts)
+}
+
+/// The `:`-separated parts of an ARN of at most [`MAX_CHARS`] characters, starting `arn`,
+/// with a count of parts in `parts`; or why not.
+fn split<'a>(
+    arn: &'a str,
+    parts: std::ops::RangeInclusive<usize>,
+    shape: &str,
+) -> Result<Vec<&'a str>, Vec<String>> {
     let count = arn.chars().count();
     if count == 0 {
         return Err(vec!["is required and must not be empty".into()]);
@@ -55,14 +66,14 @@ pub fn parse(arn: &str) -> Result<StateMachineArn<'_>, Vec<String>> {
             "must be at most {MAX_CHARS} characters, got {count}"
         )]);
     }
-    let parts: Vec<&str> = arn.split(':').collect();
-    if parts.len() < 7 || parts.len() > 8 || parts[0] != "arn" {
+    let split: Vec<&str> = arn.split(':').collect();
+    if !parts.contains(&split.len()) || split[0] != "arn" {
         return Err(vec![format!(
-            "must have the form {SHAPE}, got '{}'",
+            "must have the form {shape}, got '{}'",
             arn.escape_debug()
         )]);
     }
-    check_parts(arn, &parts)
+    Ok(split)
 }
 
 fn check_parts<'a>(text: &'a str, parts: &[&'a str]) -> Result<StateMachineArn<'a>, Vec<String>> {
@@ -134,22 +145,7 @@ const EXECUTION_SHAPE: &str =
 /// `execution_arn`. An express execution's ARN is refused by name: DescribeExecution does
 /// not know express executions.
 pub fn parse_execution(arn: &str) -> Result<ExecutionArn<'_>, Vec<String>> {
-    let count = arn.chars().count();
-    if count == 0 {
-        return Err(vec!["is required and must not be empty".into()]);
-    }
-    if count > MAX_CHARS {
-        return Err(vec![format!(
-            "must be at most {MAX_CHARS} characters, got {count}"
-        )]);
-    }
-    let parts: Vec<&str> = arn.split(':').collect();
-    if parts.len() < 8 || parts[0] != "arn" {
-        return Err(vec![format!(
-            "must have the form {EXECUTION_SHAPE}, got '{}'",
-            arn.escape_debug()
-        )]);
-    }
+    let parts = split(arn, 8..=usize::MAX, EXECUTION_SHAPE)?;
     let (partition, mut problems) = check_prefix(&parts);
     match parts[5] {
         "execution" => {}

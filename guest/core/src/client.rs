@@ -9,7 +9,7 @@ use crate::partition::Partition;
 use crate::retry::{self, Plan};
 use crate::types::{ClientOptions, Credentials, Error, FieldError, SignedRequest};
 use crate::wire::Response;
-use crate::{credentials, sign};
+use crate::{credentials, error, sign};
 
 /// Where and as whom a call's requests go, and how many attempts and how long it has.
 pub struct Client {
@@ -45,19 +45,13 @@ pub fn settings(
     let custom = endpoint::custom_from(options.endpoint_url.as_deref(), env)
         .map(|custom| endpoint::custom(custom, fips, dual_stack))
         .transpose();
-    match (custom, retry::plan(options, env)) {
-        (Ok(custom), Ok(plan)) => Ok(Settings {
-            custom,
-            plan,
-            fips,
-            dual_stack,
-        }),
-        (custom, plan) => {
-            let mut errors = custom.err().unwrap_or_default();
-            errors.extend(plan.err().unwrap_or_default());
-            Err(errors)
-        }
-    }
+    let (custom, plan) = error::all_valid(custom, retry::plan(options, env))?;
+    Ok(Settings {
+        custom,
+        plan,
+        fips,
+        dual_stack,
+    })
 }
 
 impl Settings {

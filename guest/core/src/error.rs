@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::types::{Error, FieldError, ServiceError};
+use crate::types::{Error, Failure, FieldError, ServiceError};
 
 impl FieldError {
     pub fn new(field: &str, message: impl Into<String>) -> Self {
@@ -35,6 +35,13 @@ impl fmt::Display for Error {
     }
 }
 
+impl Failure {
+    /// A call refused before any request: its arguments, options or credentials.
+    pub fn refused(error: Error) -> Self {
+        Failure { error, attempts: 0 }
+    }
+}
+
 impl Error {
     /// Replaces every occurrence of a secret in the error's text. Service messages are
     /// written by whoever answers (AWS echoes the canonical request, token included, in
@@ -62,6 +69,21 @@ pub fn redact(mut text: String, secrets: &[&str]) -> String {
         }
     }
     text
+}
+
+/// Both checks' values, or every rule either broke, in order, as one `InvalidConfig`.
+pub fn all_valid<A, B>(
+    a: Result<A, Vec<FieldError>>,
+    b: Result<B, Vec<FieldError>>,
+) -> Result<(A, B), Vec<FieldError>> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (a, b) => {
+            let mut errors = a.err().unwrap_or_default();
+            errors.extend(b.err().unwrap_or_default());
+            Err(errors)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::types::{
     ClientOptions, Error, Execution, Failure, Outcome, ServiceError, SignedRequest,
     StartExecutionConfig,
 };
-use crate::{endpoint, idempotency, validate, wire};
+use crate::{endpoint, error, idempotency, validate, wait, wire};
 
 /// Which operation a call starts the state machine with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,14 +41,9 @@ pub fn resolve<'a>(
     generated: Option<&'a str>,
     mode: Mode,
 ) -> Result<Call<'a>, Error> {
-    let (validated, settings) = match (validate::validate(config), client::settings(options, env)) {
-        (Ok(v), Ok(s)) => (v, s),
-        (v, s) => {
-            let mut errors = v.err().unwrap_or_default();
-            errors.extend(s.err().unwrap_or_default());
-            return Err(Error::InvalidConfig(errors));
-        }
-    };
+    let (validated, settings) =
+        error::all_valid(validate::validate(config), client::settings(options, env))
+            .map_err(Error::InvalidConfig)?;
     let mut validated = validated;
     validated.name = validated.name.or(generated);
     let body = wire::request_body(&validated);
@@ -92,9 +87,8 @@ pub fn start(
         .name
         .is_none()
         .then(|| idempotency::random_name(io.random(), io.random()));
-    let refused = |error| Failure { error, attempts: 0 };
-    let mut call =
-        resolve(config, options, env, generated.as_deref(), Mode::Start).map_err(refused)?;
+    let mut call = resolve(config, options, env, generated.as_deref(), Mode::Start)
+        .map_err(Failure::refused)?;
     call.client.begin(io, None);
     call.start(io, began)
 }
@@ -110,24 +104,12 @@ pub fn start_sync(
     env: &dyn Fn(&str) -> Option<String>,
     io: &mut dyn Io,
 ) -> Result<Outcome, Failure> {
-    let refused = |error| Failure { error, attempts: 0 };
-    let mut call = resolve(config, options, env, None, Mode::Sync).map_err(refused)?;
+    let mut call = resolve(config, options, env, None, Mode::Sync).map_err(Failure::refused)?;
     call.client.begin(io, None);
     let attempted = call
         .client
         .call(io, call.target, &call.body, wire::parse_sync);
-    let attempts = attempted.attempts;
-    let secrets = call.client.credentials.secrets();
-    match attempted.outcome {
-        Ok(outcome) => Ok(Outcome {
-            attempts,
-            ..outcome
-        }),
-        Err(error) => Err(Failure {
-            error: error.redact(&secrets),
-            attempts,
-        }),
-    }
+    wait::finish(&call.client, attempted.outcome, attempted.attempts)
 }
 
 impl Call<'_> {

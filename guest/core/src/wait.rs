@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::client::{self, Client};
 use crate::io::Io;
 use crate::types::{ClientOptions, Error, Failure, FieldError, Outcome};
-use crate::{arn, retry, wire};
+use crate::{arn, error, retry, wire};
 
 /// How long after a wait begins an `ExecutionDoesNotExist` is taken for DescribeExecution's
 /// eventual consistency (a start not yet visible) rather than an answer.
@@ -48,14 +48,8 @@ fn resolve(
         let field = |problem| FieldError::new("execution_arn", problem);
         problems.into_iter().map(field).collect::<Vec<_>>()
     });
-    let (parsed, settings) = match (parsed, client::settings(options, env)) {
-        (Ok(p), Ok(s)) => (p, s),
-        (p, s) => {
-            let mut errors = p.err().unwrap_or_default();
-            errors.extend(s.err().unwrap_or_default());
-            return Err(Error::InvalidConfig(errors));
-        }
-    };
+    let (parsed, settings) =
+        error::all_valid(parsed, client::settings(options, env)).map_err(Error::InvalidConfig)?;
     Ok(Follow {
         client: settings.client(parsed.partition, parsed.region, options, env)?,
         body: wire::describe_body(execution_arn),
@@ -69,7 +63,7 @@ pub fn describe(
     env: &dyn Fn(&str) -> Option<String>,
     io: &mut dyn Io,
 ) -> Result<Outcome, Failure> {
-    let mut follow = resolve(execution_arn, options, env).map_err(refused)?;
+    let mut follow = resolve(execution_arn, options, env).map_err(Failure::refused)?;
     let (outcome, attempts) = follow.poll(io);
     follow.finish(outcome, attempts)
 }
@@ -86,7 +80,7 @@ pub fn wait(
     io: &mut dyn Io,
     max_wait: Duration,
 ) -> Result<Outcome, Failure> {
-    let mut follow = resolve(execution_arn, options, env).map_err(refused)?;
+    let mut follow = resolve(execution_arn, options, env).map_err(Failure::refused)?;
     let began = io.monotonic();
     let until = began.saturating_add(max_wait);
     let (mut attempts, mut failed, mut seen) = (0, 0, None::<Outcome>);
@@ -138,21 +132,26 @@ impl Follow {
 
     /// The call's answer, with the requests it sent, and secrets scrubbed from any error.
     fn finish(&self, outcome: Result<Outcome, Error>, attempts: u32) -> Result<Outcome, Failure> {
-        match outcome {
-            Ok(outcome) => Ok(Outcome {
-                attempts,
-                ..outcome
-            }),
-            Err(error) => Err(Failure {
-                error: error.redact(&self.client.credentials.secrets()),
-                attempts,
-            }),
-        }
+        finish(&self.client, outcome, attempts)
     }
 }
 
-fn refused(error: Error) -> Failure {
-    Failure { error, attempts: 0 }
+/// A call's outcome with the requests it sent, or its failure with secrets scrubbed.
+pub fn finish(
+    client: &Client,
+    outcome: Result<Outcome, Error>,
+    attempts: u32,
+) -> Result<Outcome, Failure> {
+    match outcome {
+        Ok(outcome) => Ok(Outcome {
+            attempts,
+            ..outcome
+        }),
+        Err(error) => Err(Failure {
+            error: error.redact(&client.credentials.secrets()),
+            attempts,
+        }),
+    }
 }
 
 /// An execution started moments ago that DescribeExecution does not see yet.
