@@ -512,3 +512,41 @@ async fn the_library_waits_with_temporary_credentials() {
     assert_eq!(described.output, outcome.output);
     assert_eq!(described.attempts, 1);
 }
+
+/// StartSyncExecution answers when the express execution ends, minutes later: the host's
+/// read timeout, which bounds every other answer's first byte, must not cut it off.
+#[tokio::test]
+async fn a_sync_answer_may_take_longer_than_the_read_timeout() {
+    let late = Duration::from_millis(1500);
+    let server = standin(move |r| {
+        let answer = match target(r) {
+            SYNC_TARGET => sync_answer("SUCCEEDED", ""),
+            _ => Reply::success(EXECUTION_ARN, "1.7e9", "req-start"),
+        };
+        Reply::Late(late, Box::new(answer))
+    });
+    let url = server.url();
+    let quick = sfn_host::HostConfig {
+        io_timeouts: sfn_host::Timeouts {
+            connect: Duration::from_secs(1),
+            read: Duration::from_secs(1),
+        },
+        ..host(&url, None)
+    };
+    let runtime = runtime(quick);
+    let once = crate::once(options(Some(&url)));
+    let outcome = runtime.start_sync(&config(ARN), &once).await.unwrap();
+    assert_eq!(outcome.unwrap().status, "SUCCEEDED");
+    // The same wait for StartExecution's answer is a read timeout.
+    let failure = runtime
+        .start(&config(ARN), &once)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(
+        failure.error,
+        Error::Transport(format!(
+            "request to {url}/ failed: timed out waiting for the response"
+        ))
+    );
+}

@@ -62,7 +62,8 @@ pub struct Flags {
     /// else 3].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_attempts: Option<u32>,
-    /// Give up after this long, retries and backoff included (e.g. 30 or 2.5).
+    /// Give up after this long, retries and backoff included (e.g. 30 or 2.5); with --wait,
+    /// it bounds the start and each poll.
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub timeout: Option<Duration>,
     /// Wait for the execution to end (polling DescribeExecution) and print its outcome:

@@ -121,6 +121,8 @@ pub enum Reply {
     Cut { body: Vec<u8>, sent: usize },
     /// Read the request, then never answer, holding the connection open.
     Hang,
+    /// Wait this long, then answer with the reply: a slow service.
+    Late(Duration, Box<Reply>),
 }
 
 impl Reply {
@@ -307,10 +309,14 @@ async fn handle(
 ) -> Result<Response<Answer>, Infallible> {
     let (recorded, outcome) = receive(request, &shared).await;
     shared.log().push(recorded.clone());
-    let reply = match outcome {
+    let mut reply = match outcome {
         Ok(()) => (shared.reply)(&recorded),
         Err(failure) => failure.reply(),
     };
+    while let Reply::Late(after, late) = reply {
+        tokio::time::sleep(after).await;
+        reply = *late;
+    }
     match reply {
         Reply::Raw {
             status,
@@ -320,6 +326,7 @@ async fn handle(
         Reply::Stall { body, sent } => Ok(stalled(body, sent, false)),
         Reply::Cut { body, sent } => Ok(stalled(body, sent, true)),
         Reply::Hang => std::future::pending().await,
+        Reply::Late(..) => unreachable!("waited for above"),
         Reply::Drop => {
             abort.notify_one();
             std::future::pending().await
