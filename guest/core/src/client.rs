@@ -90,6 +90,9 @@ enum Step {
 pub struct Attempted<T> {
     pub outcome: Result<T, Error>,
     pub attempts: u32,
+    /// The call failed on an error that another attempt might have cured (throttling, a
+    /// 5xx, a failed connection), and ran out of attempts or time.
+    pub gave_up: bool,
 }
 
 impl Client {
@@ -117,7 +120,7 @@ impl Client {
         loop {
             let request = match self.sign(target, body.to_string(), io.now()) {
                 Ok(request) => request,
-                Err(error) => return Attempted::failed(error, attempts),
+                Err(error) => return Attempted::failed(error, attempts, false),
             };
             attempts += 1;
             let retryable = match self.attempt(io, &request, &parse) {
@@ -125,13 +128,14 @@ impl Client {
                     return Attempted {
                         outcome: Ok(value),
                         attempts,
+                        gave_up: false,
                     };
                 }
                 Err(Step::Retry(error)) => error,
-                Err(Step::Stop(error)) => return Attempted::failed(error, attempts),
+                Err(Step::Stop(error)) => return Attempted::failed(error, attempts, false),
             };
             if attempts >= self.plan.max_attempts || !self.wait_before_retry(io, attempts) {
-                return Attempted::failed(retryable, attempts);
+                return Attempted::failed(retryable, attempts, true);
             }
         }
     }
@@ -198,10 +202,11 @@ impl Client {
 }
 
 impl<T> Attempted<T> {
-    fn failed(error: Error, attempts: u32) -> Self {
+    fn failed(error: Error, attempts: u32, gave_up: bool) -> Self {
         Attempted {
             outcome: Err(error),
             attempts,
+            gave_up,
         }
     }
 }

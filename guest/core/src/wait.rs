@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use crate::client::{self, Client};
+use crate::client::{self, Attempted, Client};
 use crate::io::Io;
 use crate::types::{ClientOptions, Error, Failure, FieldError, Outcome};
-use crate::{arn, error, retry, wire};
+use crate::{arn, error, wire};
 
 /// How long after a wait begins an `ExecutionDoesNotExist` is taken for DescribeExecution's
 /// eventual consistency (a start not yet visible) rather than an answer.
@@ -15,13 +15,14 @@ pub const CONSISTENCY_WINDOW: Duration = Duration::from_secs(10);
 pub const FASTEST_POLL: Duration = Duration::from_millis(250);
 /// ...nor, while they succeed, further apart than this.
 pub const SLOWEST_POLL: Duration = Duration::from_secs(5);
-/// After polls that failed on throttling or a 5xx, up to this far apart.
+/// After polls that failed on throttling, a 5xx or a failed connection, up to this far apart.
 pub const THROTTLED_POLL: Duration = Duration::from_secs(20);
 
 /// The wait before the next poll of an execution that has run for `age`: a quarter of its
 /// age, between [`FASTEST_POLL`] and [`SLOWEST_POLL`], so that a short execution is seen to
 /// end soon after it does and a long one costs few requests. After `failed` polls in a row
-/// that failed on throttling or a server error, at least `min(2^(failed-1), 20)` seconds.
+/// that failed on throttling, a server error or a failed connection, at least
+/// `min(2^(failed-1), 20)` seconds.
 pub fn poll_interval(age: Duration, failed: u32) -> Duration {
     let interval = (age / 4).clamp(FASTEST_POLL, SLOWEST_POLL);
     if failed == 0 {
@@ -64,14 +65,14 @@ pub fn describe(
     io: &mut dyn Io,
 ) -> Result<Outcome, Failure> {
     let mut follow = resolve(execution_arn, options, env).map_err(Failure::refused)?;
-    let (outcome, attempts) = follow.poll(io);
-    follow.finish(outcome, attempts)
+    let polled = follow.poll(io);
+    follow.finish(polled.outcome, polled.attempts)
 }
 
 /// Polls DescribeExecution until the execution has ended or `max_wait` has passed, and
 /// returns what it last said: on time out, the execution still `RUNNING`. Each poll
 /// retries as the options say, within their `timeout-ms`; a poll that still fails on
-/// throttling or a server error only slows the polls down. An `ExecutionDoesNotExist`
+/// throttling, a server error or a failed connection only slows the polls down. An `ExecutionDoesNotExist`
 /// during the first [`CONSISTENCY_WINDOW`] is polled through.
 pub fn wait(
     execution_arn: &str,
@@ -85,11 +86,11 @@ pub fn wait(
     let until = began.saturating_add(max_wait);
     let (mut attempts, mut failed, mut seen) = (0, 0, None::<Outcome>);
     loop {
-        let (polled, sent) = follow.poll(io);
-        attempts += sent;
+        let polled = follow.poll(io);
+        attempts += polled.attempts;
         let now = io.monotonic();
         let waited = now.saturating_sub(began);
-        let age = match polled {
+        let age = match polled.outcome {
             Ok(outcome) if !outcome.is_open() => return follow.finish(Ok(outcome), attempts),
             Ok(outcome) => {
                 failed = 0;
@@ -98,14 +99,13 @@ pub fn wait(
                 age
             }
             Err(error) if seen.is_none() && not_yet_visible(&error, waited) => waited,
-            Err(error) if retry::is_retryable(&error) && now < until => {
+            // Throttled, a 5xx or a failed connection, retries and all: poll again, later.
+            Err(_) if polled.gave_up && now < until => {
                 failed += 1;
                 waited
             }
             // Time ran out in a poll that failed as a poll may: the last status stands.
-            Err(error) if retry::is_retryable(&error) && seen.is_some() => {
-                return follow.finish(seen.ok_or(error), attempts);
-            }
+            Err(error) if polled.gave_up => return follow.finish(seen.ok_or(error), attempts),
             Err(error) => return follow.finish(Err(error), attempts),
         };
         if now >= until {
@@ -117,8 +117,8 @@ pub fn wait(
 }
 
 impl Follow {
-    /// One DescribeExecution call, retries included: the outcome and the requests sent.
-    fn poll(&mut self, io: &mut dyn Io) -> (Result<Outcome, Error>, u32) {
+    /// One DescribeExecution call, retries included.
+    fn poll(&mut self, io: &mut dyn Io) -> Attempted<Outcome> {
         self.client.begin(io, None);
         let attempted = self.client.call(
             io,
@@ -126,8 +126,11 @@ impl Follow {
             &self.body,
             wire::parse_described,
         );
-        let outcome = attempted.outcome.map(|described| described.outcome);
-        (outcome, attempted.attempts)
+        Attempted {
+            outcome: attempted.outcome.map(|described| described.outcome),
+            attempts: attempted.attempts,
+            gave_up: attempted.gave_up,
+        }
     }
 
     /// The call's answer, with the requests it sent, and secrets scrubbed from any error.
