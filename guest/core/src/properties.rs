@@ -1,5 +1,6 @@
 //! Property tests (proptest): names, ARNs, responses, retry classification and backoff,
-//! attempts that never start a second execution, and the whole core never panicking.
+//! attempts that never start a second execution, waits that end on time, and the whole core
+//! never panicking.
 //!
 //! Each test's case count is `PROPTEST_CASES` if set, else the count written here, small
 //! enough for CI. A failure shrinks to a minimal case, prints its seed, and proptest records
@@ -425,6 +426,70 @@ proptest! {
         prop_assert!(io.slept.len() < io.sent.len());
         if io.sent.len() > starts.len() {
             prop_assert!(starts.len() > 1);
+        }
+    }
+}
+
+/// One poll's answer: the execution running or ended, or any failure of an attempt.
+fn poll_answer() -> impl Strategy<Value = Result<Response, SendError>> {
+    let described = |status: &str| {
+        Scripted::json(
+            200,
+            &format!(
+                r#"{{"executionArn":"{EXECUTION}","status":"{status}","startDate":1800000000}}"#
+            ),
+        )
+    };
+    prop_oneof![
+        4 => Just(described("RUNNING")),
+        1 => proptest::sample::select(&["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"][..])
+            .prop_map(move |status| described(status)),
+        1 => Just(Scripted::error(400, "ExecutionDoesNotExist")),
+        3 => attempt_failure(),
+    ]
+}
+
+const EXECUTION: &str = "arn:aws:states:us-east-1:123456789012:execution:m:n";
+
+proptest! {
+    #![proptest_config(cases(2_000))]
+
+    /// Whatever the polls meet, a wait ends: with an ended execution as soon as one is
+    /// described, with `RUNNING` or an error once its time is up, or with an error that no
+    /// retry cures; it never sleeps between polls past its end, and it counts every request
+    /// it sent.
+    #[test]
+    fn a_wait_ends_on_time_with_what_it_last_saw(
+        answers in proptest::collection::vec(poll_answer(), 0..40),
+        max_wait_ms in 0u64..20_000,
+        max_attempts in 1u32..4,
+    ) {
+        let options = ClientOptions {
+            credentials: Some(credentials()),
+            max_attempts: Some(max_attempts),
+            ..ClientOptions::default()
+        };
+        let max_wait = Duration::from_millis(max_wait_ms);
+        let running = Scripted::json(
+            200,
+            &format!(r#"{{"executionArn":"{EXECUTION}","status":"RUNNING","startDate":1800000000}}"#),
+        );
+        // Past the script, the execution runs for ever.
+        let mut io = Scripted::new(answers.into_iter().chain(std::iter::repeat_n(running, 2_000)));
+        let outcome = crate::wait(EXECUTION, &options, &|_: &str| None, &mut io, max_wait);
+        let slept: Duration = io.slept.iter().sum();
+        // Without a poll's own retries every sleep is between polls, within the wait.
+        if max_attempts == 1 {
+            prop_assert!(slept <= max_wait, "slept {:?} of {:?}", slept, max_wait);
+        }
+        let attempts = match &outcome {
+            Ok(outcome) => outcome.attempts,
+            Err(failure) => failure.attempts,
+        };
+        prop_assert_eq!(attempts as usize, io.sent.len());
+        if let Ok(outcome) = &outcome && outcome.is_open() {
+            // Only a wait that ran out of time returns an open execution.
+            prop_assert!(io.clock >= max_wait);
         }
     }
 }
