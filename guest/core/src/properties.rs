@@ -443,7 +443,7 @@ fn poll_answer() -> impl Strategy<Value = Result<Response, SendError>> {
     prop_oneof![
         4 => Just(described("RUNNING")),
         1 => proptest::sample::select(&["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"][..])
-            .prop_map(move |status| described(status)),
+            .prop_map(described),
         1 => Just(Scripted::error(400, "ExecutionDoesNotExist")),
         3 => attempt_failure(),
     ]
