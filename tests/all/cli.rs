@@ -589,13 +589,19 @@ fn the_timeout_ends_a_call_to_a_silent_server() {
         &url,
         "--timeout",
         "1",
+        "--name",
+        "silent-1",
     ];
     let output = sfn_start(&args, &CREDENTIALS, None);
     assert_eq!(output.status.code(), Some(1));
+    // The request went out and no answer came: the execution may have started, and the
+    // hint says how to check and how to try again safely.
+    let execution = "arn:aws:states:us-east-1:123456789012:execution:HelloWorld:silent-1";
     assert_eq!(
         text(&output.stderr),
         format!(
-            "Starting execution for state machine {ARN}...\nerror: could not start execution for state machine {ARN}: request to {url}/ failed: waiting for the response: the call's timeout of 1s passed\n"
+            "Starting execution for state machine {ARN}...\nerror: could not start execution for state machine {ARN}: request to {url}/ failed: waiting for the response: the call's timeout of 1s passed\n\
+             hint: an attempt may have started {execution} before its answer was lost. Check with: aws stepfunctions describe-execution --execution-arn {execution}; to try again, pass --name silent-1: a STANDARD state machine cannot get a second execution of that name\n"
         )
     );
     // Each front end gave up after its second.

@@ -529,7 +529,7 @@ fn an_endpoint_from_the_profile_is_allowed_out_and_its_attempts_count() {
     assert_eq!(output.status.code(), Some(1));
     assert!(
         text(&output.stderr)
-            .ends_with("ServiceUnavailable: later (HTTP 503, request id r) (after 2 attempts)\n"),
+            .contains("ServiceUnavailable: later (HTTP 503, request id r) (after 2 attempts)\nhint: an attempt may have started "),
         "{}",
         text(&output.stderr)
     );

@@ -25,6 +25,8 @@ struct Seen {
     describes: usize,
     /// Executions the service started.
     executions: usize,
+    /// Their ARNs.
+    started: Vec<String>,
 }
 
 /// Runs `config` once against a model that meets `faults` first, with `setup` applied.
@@ -60,6 +62,7 @@ async fn call(
         requests: count("AWSStepFunctions.StartExecution"),
         describes: count("AWSStepFunctions.DescribeExecution"),
         executions: executions.started().len(),
+        started: executions.started().into_iter().map(|e| e.arn).collect(),
     }
 }
 
@@ -212,6 +215,13 @@ async fn final_answers_are_not_retried_and_start_at_most_one() {
         );
         assert_eq!(failure.attempts, 1, "{case}");
         assert_eq!((seen.requests, seen.executions), (1, executions), "{case}");
+        // The execution the service started without the call knowing is the one the
+        // failure names; after a refusal, none.
+        assert_eq!(
+            failure.maybe_started,
+            seen.started.first().cloned(),
+            "{case}"
+        );
         eprintln!("| {case} | {says} | 1 | {executions} |");
     }
 }

@@ -519,6 +519,8 @@ describe('start', () => {
     assert.deepEqual(payloadOf(() => sfn.start(machine(), twice)), {
       error: { tag: 'transport', val: `request to ${endpoint}/ failed: connection refused` },
       attempts: 2,
+      // Refused connections sent nothing: no execution can have started.
+      maybeStarted: undefined,
     });
   });
 
@@ -531,12 +533,15 @@ describe('start', () => {
     try {
       const started = Date.now();
       const bounded = { ...options(user(), endpoint), timeoutMs: 500n };
-      assert.deepEqual(payloadOf(() => sfn.start(machine(), bounded)), {
+      const name = unique('silent');
+      assert.deepEqual(payloadOf(() => sfn.start(machine({ name }), bounded)), {
         error: {
           tag: 'transport',
           val: `request to ${endpoint}/ failed: waiting for the response: the call's timeout of 500ms passed`,
         },
         attempts: 1,
+        // The request went out unanswered: the execution it may have started.
+        maybeStarted: executionArnOf(name),
       });
       const waited = Date.now() - started;
       assert.ok(waited >= 500 && waited < 3000, `${waited} ms`);

@@ -213,7 +213,17 @@ fn act(
     eprintln!("Starting execution for state machine {arn}...");
     let started = match backend.start(config, &options)? {
         Ok(started) => started,
-        Err(failure) => return Ok(report(config, failure.error, failure.attempts)),
+        Err(failure) => {
+            let maybe_started = failure.maybe_started.clone();
+            let status = report(config, failure.error, failure.attempts);
+            if let Some(arn) = maybe_started {
+                let name = arn.rsplit(':').next().unwrap_or_default();
+                eprintln!(
+                    "hint: an attempt may have started {arn} before its answer was lost. Check with: aws stepfunctions describe-execution --execution-arn {arn}; to try again, pass --name {name}: a STANDARD state machine cannot get a second execution of that name"
+                );
+            }
+            return Ok(status);
+        }
     };
     let execution_arn = &started.execution_arn;
     let retried = after(started.attempts);

@@ -23,7 +23,7 @@ pub struct Client {
     pub deadline: Option<Duration>,
     /// Whether a request whose fate is unknown (its answer lost, or a 5xx) may be sent
     /// again. False for StartSyncExecution: an express execution has no name to be found
-    /// by, so only a refusal (throttling) is retried.
+    /// by, so only a refusal (throttling) or a request that never left is retried.
     pub replayable: bool,
 }
 
@@ -80,10 +80,12 @@ impl Settings {
     }
 }
 
-/// What one failed attempt leaves the call to do.
-enum Step {
-    Retry(Error),
-    Stop(Error),
+/// One failed attempt: its error, whether another attempt may help, and whether the
+/// request may have been acted on although no good answer came back.
+struct Failed {
+    error: Error,
+    retry: bool,
+    unsure: bool,
 }
 
 /// An operation's outcome and the requests it took.
@@ -93,6 +95,9 @@ pub struct Attempted<T> {
     /// The call failed on an error that another attempt might have cured (throttling, a
     /// 5xx, a failed connection), and ran out of attempts or time.
     pub gave_up: bool,
+    /// Some request may have been acted on without its answer read: it was lost, cut
+    /// short, late past the deadline, unreadable, or a server error (5xx).
+    pub unsure: bool,
 }
 
 impl Client {
@@ -116,26 +121,30 @@ impl Client {
         body: &str,
         parse: impl Fn(&Response) -> Result<T, Error>,
     ) -> Attempted<T> {
-        let mut attempts = 0;
+        let (mut attempts, mut unsure) = (0, false);
         loop {
             let request = match self.sign(target, body.to_string(), io.now()) {
                 Ok(request) => request,
-                Err(error) => return Attempted::failed(error, attempts, false),
+                Err(error) => return Attempted::failed(error, attempts, false, unsure),
             };
             attempts += 1;
-            let retryable = match self.attempt(io, &request, &parse) {
+            let failed = match self.attempt(io, &request, &parse) {
                 Ok(value) => {
                     return Attempted {
                         outcome: Ok(value),
                         attempts,
                         gave_up: false,
+                        unsure,
                     };
                 }
-                Err(Step::Retry(error)) => error,
-                Err(Step::Stop(error)) => return Attempted::failed(error, attempts, false),
+                Err(failed) => failed,
             };
+            unsure |= failed.unsure;
+            if !failed.retry {
+                return Attempted::failed(failed.error, attempts, false, unsure);
+            }
             if attempts >= self.plan.max_attempts || !self.wait_before_retry(io, attempts) {
-                return Attempted::failed(retryable, attempts, true);
+                return Attempted::failed(failed.error, attempts, true, unsure);
             }
         }
     }
@@ -151,32 +160,37 @@ impl Client {
         sign::sign_request(endpoint, region, target, body, credentials, now)
     }
 
-    /// One request and its answer; a failure says whether another attempt may help.
+    /// One request and its answer; a failure says whether another attempt may help and
+    /// whether this one may have been acted on.
     fn attempt<T>(
         &self,
         io: &mut dyn Io,
         request: &SignedRequest,
         parse: &impl Fn(&Response) -> Result<T, Error>,
-    ) -> Result<T, Step> {
+    ) -> Result<T, Failed> {
+        let failed = |error, retry, unsure| Failed {
+            error,
+            retry,
+            unsure,
+        };
         match io.send(request, self.deadline) {
             Ok(response) => parse(&response).map_err(|error| {
-                let retryable = if self.replayable {
+                let retry = if self.replayable {
                     retry::is_retryable(&error)
                 } else {
                     retry::is_refusal(&error)
                 };
-                if retryable {
-                    Step::Retry(error)
-                } else {
-                    Step::Stop(error)
-                }
+                let unsure = match &error {
+                    Error::Service(e) => e.status >= 500,
+                    _ => true,
+                };
+                failed(error, retry, unsure)
             }),
-            Err(SendError::Transient(message)) if self.replayable => {
-                Err(Step::Retry(Error::Transport(message)))
-            }
-            Err(SendError::Transient(message)) => Err(Step::Stop(Error::Transport(message))),
-            Err(SendError::Permanent(message)) => Err(Step::Stop(Error::Transport(message))),
-            Err(SendError::Deadline(message)) => Err(Step::Stop(self.timed_out(&message))),
+            Err(SendError::Unsent(m)) => Err(failed(Error::Transport(m), true, false)),
+            Err(SendError::Transient(m)) => Err(failed(Error::Transport(m), self.replayable, true)),
+            Err(SendError::Permanent(m)) => Err(failed(Error::Transport(m), false, false)),
+            Err(SendError::Unreadable(m)) => Err(failed(Error::Transport(m), false, true)),
+            Err(SendError::Deadline(m)) => Err(failed(self.timed_out(&m), false, true)),
         }
     }
 
@@ -202,11 +216,12 @@ impl Client {
 }
 
 impl<T> Attempted<T> {
-    fn failed(error: Error, attempts: u32, gave_up: bool) -> Self {
+    fn failed(error: Error, attempts: u32, gave_up: bool, unsure: bool) -> Self {
         Attempted {
             outcome: Err(error),
             attempts,
             gave_up,
+            unsure,
         }
     }
 }

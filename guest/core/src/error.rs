@@ -38,7 +38,11 @@ impl fmt::Display for Error {
 impl Failure {
     /// A call refused before any request: its arguments, options or credentials.
     pub fn refused(error: Error) -> Self {
-        Failure { error, attempts: 0 }
+        Failure {
+            error,
+            attempts: 0,
+            maybe_started: None,
+        }
     }
 }
 

@@ -29,11 +29,19 @@ pub trait Io {
 /// Why a request got no answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendError {
-    /// The connection failed, was reset or timed out: the same request may work again.
+    /// The request never left: the name did not resolve, the connection was refused or
+    /// timed out, the TLS handshake failed. Sending it again is safe, even where a replay
+    /// is not.
+    Unsent(String),
+    /// The connection failed, was reset or timed out after the request may have gone out:
+    /// the same request may work again, and the first may have been acted on.
     Transient(String),
-    /// It would fail again the same way: refused by the outbound policy, an untrusted
-    /// certificate, an answer over the size cap.
+    /// It would fail again the same way, and nothing was sent: refused by the outbound
+    /// policy, an untrusted certificate.
     Permanent(String),
+    /// An answer came but cannot be read (over the size cap): not worth sending again, and
+    /// the request may have been acted on.
+    Unreadable(String),
     /// The call's deadline came first; the text says what was still awaited.
     Deadline(String),
 }

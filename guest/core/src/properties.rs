@@ -361,8 +361,10 @@ fn attempt_failure() -> impl Strategy<Value = Result<Response, SendError>> {
     ];
     prop_oneof![
         (status, code).prop_map(|(status, code)| Scripted::error(status, &code)),
+        "[a-z ]{0,20}".prop_map(|m| Err(SendError::Unsent(m))),
         "[a-z ]{0,20}".prop_map(|m| Err(SendError::Transient(m))),
         "[a-z ]{0,20}".prop_map(|m| Err(SendError::Permanent(m))),
+        "[a-z ]{0,20}".prop_map(|m| Err(SendError::Unreadable(m))),
         Just(Scripted::json(200, "{")),
     ]
 }

@@ -95,9 +95,9 @@ pub fn start(
 
 /// Validates, then runs an EXPRESS state machine with StartSyncExecution and returns how
 /// the execution ended. The host is prefixed `sync-` on the rule set's endpoints; a custom
-/// endpoint is used as given. Nothing names the execution, and only throttling is retried:
-/// an express execution cannot be looked up, so a request whose answer was lost is not
-/// sent again.
+/// endpoint is used as given. Nothing names the execution, and only throttling and
+/// connections that sent nothing are retried: an express execution cannot be looked up, so
+/// a request whose answer was lost is not sent again.
 pub fn start_sync(
     config: &StartExecutionConfig,
     options: &ClientOptions,
@@ -127,13 +127,13 @@ impl Call<'_> {
             self.client
                 .call(io, wire::START_EXECUTION, &self.body, wire::parse_response);
         let attempts = attempted.attempts;
-        let outcome = match attempted.outcome {
+        let (outcome, unsure) = match attempted.outcome {
             Err(Error::Service(exists))
                 if attempts > 1 && exists.code == "ExecutionAlreadyExists" =>
             {
                 self.recover(io, exists, began)
             }
-            other => other,
+            other => (other, attempted.unsure),
         };
         let secrets = self.client.credentials.secrets();
         match outcome {
@@ -144,20 +144,25 @@ impl Call<'_> {
             Err(error) => Err(Failure {
                 error: error.redact(&secrets),
                 attempts,
+                maybe_started: self
+                    .name
+                    .filter(|_| unsure)
+                    .map(|n| self.arn.execution_arn(n)),
             }),
         }
     }
 
-    /// The execution an earlier attempt started, or the conflict as the service told it.
+    /// The execution an earlier attempt started, or the conflict as the service told it,
+    /// and whether that execution may still be this call's own (the lookup failed).
     fn recover(
         &self,
         io: &mut dyn Io,
         exists: ServiceError,
         began: SystemTime,
-    ) -> Result<Execution, Error> {
+    ) -> (Result<Execution, Error>, bool) {
         // Every attempt carries a name: given, or generated before the first.
         let Some(name) = self.name else {
-            return Err(Error::Service(exists));
+            return (Err(Error::Service(exists)), false);
         };
         let arn = self.arn.execution_arn(name);
         let body = wire::describe_body(&arn);
@@ -165,20 +170,26 @@ impl Call<'_> {
             self.client
                 .call(io, wire::DESCRIBE_EXECUTION, &body, wire::parse_described);
         match described.outcome {
-            Ok(found) if idempotency::is_ours(&found, self.input, began).is_ok() => Ok(Execution {
-                execution_arn: found.outcome.execution_arn,
-                start_date_epoch_ms: found.outcome.start_date_epoch_ms,
-                request_id: found.outcome.request_id,
-                attempts: 0,
-            }),
-            Ok(_) => Err(Error::Service(exists)),
-            Err(error) => Err(Error::Service(ServiceError {
-                message: format!(
+            Ok(found) if idempotency::is_ours(&found, self.input, began).is_ok() => {
+                let execution = Execution {
+                    execution_arn: found.outcome.execution_arn,
+                    start_date_epoch_ms: found.outcome.start_date_epoch_ms,
+                    request_id: found.outcome.request_id,
+                    attempts: 0,
+                };
+                (Ok(execution), false)
+            }
+            Ok(_) => (Err(Error::Service(exists)), false),
+            Err(error) => {
+                let message = format!(
                     "{}. An earlier attempt of this call may have started {arn} before its answer was lost, but DescribeExecution, which would tell, failed ({error}). Check with: aws stepfunctions describe-execution --execution-arn {arn}",
                     exists.message
-                ),
-                ..exists
-            })),
+                );
+                (
+                    Err(Error::Service(ServiceError { message, ..exists })),
+                    true,
+                )
+            }
         }
     }
 }
@@ -315,7 +326,9 @@ mod tests {
                 error: Error::Transport(
                     "waiting for the response: the call's timeout of 2s passed".into()
                 ),
-                attempts: 1
+                attempts: 1,
+                // The request went out: it may have started the execution.
+                maybe_started: Some(format!("{EXECUTION}:n")),
             }
         );
         // A backoff that would end past the deadline is not slept: the last error stands.
@@ -370,6 +383,71 @@ mod tests {
             io.sent[2].body,
             format!(r#"{{"executionArn":"{EXECUTION}:n"}}"#)
         );
+    }
+
+    #[test]
+    fn a_failure_after_a_request_that_may_have_acted_names_the_execution_to_check() {
+        let lost = || {
+            Err(SendError::Transient(
+                "connection closed before a response".into(),
+            ))
+        };
+        let unsent = || Err(SendError::Unsent("connection refused".into()));
+        let cases = [
+            (vec![lost(), lost(), lost()], true),
+            (vec![Scripted::error(500, "InternalFailure")], true),
+            (vec![Scripted::json(200, "{")], true),
+            // An early lost answer counts even though the last attempt was refused.
+            (
+                vec![
+                    lost(),
+                    Scripted::error(400, "ThrottlingException"),
+                    unsent(),
+                ],
+                true,
+            ),
+            (vec![unsent(), unsent(), unsent()], false),
+            (vec![Scripted::error(400, "ValidationException")], false),
+            (
+                vec![Err(SendError::Permanent(
+                    "refused by the host's outbound policy".into(),
+                ))],
+                false,
+            ),
+        ];
+        for (answers, unsure) in cases {
+            let mut io = Scripted::new(answers.clone());
+            let failure = run(&mut io, &config(None)).unwrap_err();
+            let name = body(&io.sent[0])["name"].as_str().unwrap().to_string();
+            let expected = unsure.then(|| format!("{EXECUTION}:{name}"));
+            assert_eq!(failure.maybe_started, expected, "{answers:?}");
+        }
+        // A lost answer, then someone else's execution of the name: not ours, nothing to check.
+        let mut io = Scripted::new([
+            lost(),
+            Scripted::error(400, "ExecutionAlreadyExists"),
+            described("n", r#"{"other":1}"#, "1800000001"),
+        ]);
+        assert_eq!(
+            run(&mut io, &config(Some("n"))).unwrap_err().maybe_started,
+            None
+        );
+        // ...but if the lookup fails, it may be.
+        let mut io = Scripted::new([
+            lost(),
+            Scripted::error(400, "ExecutionAlreadyExists"),
+            Scripted::error(400, "AccessDeniedException"),
+        ]);
+        let failure = run(&mut io, &config(Some("n"))).unwrap_err();
+        assert_eq!(failure.maybe_started, Some(format!("{EXECUTION}:n")));
+    }
+
+    #[test]
+    fn unsent_requests_are_retried_even_by_start_sync() {
+        let unsent = || Err(SendError::Unsent("connection refused".into()));
+        let mut io = Scripted::new([unsent(), unsent(), ended_sync()]);
+        let outcome = start_sync(&config(None), &options(), &|_| None, &mut io).unwrap();
+        assert_eq!(outcome.attempts, 3);
     }
 
     #[test]

@@ -62,7 +62,9 @@ impl Io for Wasi {
             let describe =
                 |what: String| format!("request to {scheme}://{authority}/ failed: {what}");
             match failed {
+                Failed::Unsent(what) => SendError::Unsent(describe(what)),
                 Failed::Transient(what) => SendError::Transient(describe(what)),
+                Failed::Unreadable(what) => SendError::Unreadable(describe(what)),
                 Failed::Permanent(what) => SendError::Permanent(describe(what)),
                 Failed::Deadline(what) => SendError::Deadline(describe(what.into())),
             }
@@ -89,7 +91,11 @@ fn nanos(duration: Duration) -> u64 {
 
 /// Why one exchange failed, before the URL is added.
 enum Failed {
+    /// Before the request was written: connecting failed.
+    Unsent(String),
     Transient(String),
+    /// An answer came that cannot be read.
+    Unreadable(String),
     Permanent(String),
     /// The deadline passed; what was still awaited.
     Deadline(&'static str),
@@ -130,7 +136,7 @@ impl Exchange {
             .collect();
         let body = response
             .consume()
-            .map_err(|()| Failed::Permanent("the response body was already taken".into()))?;
+            .map_err(|()| Failed::Unreadable("the response body was already taken".into()))?;
         let body = self.read_body(body)?;
         Ok(Response {
             status,
@@ -159,7 +165,7 @@ impl Exchange {
                 Some(Ok(Ok(response))) => return Ok(response),
                 Some(Ok(Err(e))) => return Err(classify(&e)),
                 Some(Err(())) => {
-                    return Err(Failed::Permanent("the response was already taken".into()));
+                    return Err(Failed::Unreadable("the response was already taken".into()));
                 }
                 None => self.ready(&future.subscribe(), "waiting for the response")?,
             }
@@ -206,11 +212,11 @@ impl Exchange {
         let mut bytes = Vec::new();
         {
             let stream = body.stream().map_err(|()| {
-                Failed::Permanent("the response body stream was already taken".into())
+                Failed::Unreadable("the response body stream was already taken".into())
             })?;
             while self.read_some(&stream, &mut bytes)? {
                 if bytes.len() > MAX_RESPONSE_BYTES {
-                    return Err(Failed::Permanent(format!(
+                    return Err(Failed::Unreadable(format!(
                         "the response body is larger than {MAX_RESPONSE_BYTES} bytes"
                     )));
                 }
@@ -237,7 +243,9 @@ impl Exchange {
 impl Failed {
     fn while_doing(self, doing: &str) -> Failed {
         match self {
+            Failed::Unsent(what) => Failed::Unsent(format!("{doing}: {what}")),
             Failed::Transient(what) => Failed::Transient(format!("{doing}: {what}")),
+            Failed::Unreadable(what) => Failed::Unreadable(format!("{doing}: {what}")),
             Failed::Permanent(what) => Failed::Permanent(format!("{doing}: {what}")),
             deadline => deadline,
         }
@@ -310,8 +318,16 @@ fn classify(e: &ErrorCode) -> Failed {
         | ErrorCode::HttpRequestMethodInvalid
         | ErrorCode::HttpRequestHeaderSectionSize(_)
         | ErrorCode::HttpRequestHeaderSize(_)
-        | ErrorCode::HttpRequestBodySize(_)
-        | ErrorCode::HttpResponseBodySize(_) => Failed::Permanent(what),
+        | ErrorCode::HttpRequestBodySize(_) => Failed::Permanent(what),
+        ErrorCode::HttpResponseBodySize(_) => Failed::Unreadable(what),
+        ErrorCode::DnsTimeout
+        | ErrorCode::DnsError(_)
+        | ErrorCode::DestinationNotFound
+        | ErrorCode::DestinationUnavailable
+        | ErrorCode::DestinationIpUnroutable
+        | ErrorCode::ConnectionRefused
+        | ErrorCode::ConnectionTimeout
+        | ErrorCode::TlsProtocolError => Failed::Unsent(what),
         _ => Failed::Transient(what),
     }
 }

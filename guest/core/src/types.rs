@@ -173,6 +173,12 @@ pub struct Failure {
     /// Requests sent (StartExecution, StartSyncExecution or DescribeExecution): 0 when the
     /// arguments or credentials were refused.
     pub attempts: u32,
+    /// `start` only: the ARN of the execution an attempt may have started although the call
+    /// failed (an answer lost, cut short, late, unreadable, or a server error). Check it with
+    /// DescribeExecution; starting again with the same name cannot start a second execution
+    /// of a STANDARD state machine.
+    #[cfg_attr(feature = "wasmtime", component(name = "maybe-started"))]
+    pub maybe_started: Option<String>,
 }
 
 /// A started execution.

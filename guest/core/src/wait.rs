@@ -130,6 +130,7 @@ impl Follow {
             outcome: attempted.outcome.map(|described| described.outcome),
             attempts: attempted.attempts,
             gave_up: attempted.gave_up,
+            unsure: attempted.unsure,
         }
     }
 
@@ -153,6 +154,7 @@ pub fn finish(
         Err(error) => Err(Failure {
             error: error.redact(&client.credentials.secrets()),
             attempts,
+            maybe_started: None,
         }),
     }
 }
