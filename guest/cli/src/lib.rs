@@ -213,17 +213,7 @@ fn act(
     eprintln!("Starting execution for state machine {arn}...");
     let started = match backend.start(config, &options)? {
         Ok(started) => started,
-        Err(failure) => {
-            let maybe_started = failure.maybe_started.clone();
-            let status = report(config, failure.error, failure.attempts);
-            if let Some(arn) = maybe_started {
-                let name = arn.rsplit(':').next().unwrap_or_default();
-                eprintln!(
-                    "hint: an attempt may have started {arn} before its answer was lost. Check with: aws stepfunctions describe-execution --execution-arn {arn}; to try again, pass --name {name}: a STANDARD state machine cannot get a second execution of that name"
-                );
-            }
-            return Ok(status);
-        }
+        Err(failure) => return Ok(report_start_failure(config, failure)),
     };
     let execution_arn = &started.execution_arn;
     let retried = after(started.attempts);
@@ -303,12 +293,7 @@ fn wait(
 /// status says which.
 fn conclude(outcome: &Outcome, began: Instant) -> Result<u8, HostError> {
     let status = outcome.status.as_str();
-    let exit = match status {
-        "SUCCEEDED" => 0,
-        "FAILED" | "TIMED_OUT" | "ABORTED" => EXECUTION_FAILED,
-        _ if outcome.is_open() => STILL_RUNNING,
-        _ => FAILED,
-    };
+    let exit = exit_status(outcome);
     let took = match outcome.stop_date_epoch_ms {
         Some(stop) => {
             let ms = stop.saturating_sub(outcome.start_date_epoch_ms).max(0);
@@ -325,6 +310,17 @@ fn conclude(outcome: &Outcome, began: Instant) -> Result<u8, HostError> {
     }
     print_json(&outcome_json(outcome))?;
     Ok(exit)
+}
+
+/// The exit status an outcome gives: 0 SUCCEEDED; 3 FAILED, TIMED_OUT or ABORTED; 4 still
+/// under way (RUNNING, PENDING_REDRIVE); 1 a status this version does not know.
+fn exit_status(outcome: &Outcome) -> u8 {
+    match outcome.status.as_str() {
+        "SUCCEEDED" => 0,
+        "FAILED" | "TIMED_OUT" | "ABORTED" => EXECUTION_FAILED,
+        _ if outcome.is_open() => STILL_RUNNING,
+        _ => FAILED,
+    }
 }
 
 /// The outcome as the CLI prints it, members in the order of the AWS CLI's
@@ -496,6 +492,19 @@ fn report(config: &StartExecutionConfig, error: Error, attempts: u32) -> u8 {
     FAILED
 }
 
+/// A failed start, and how to check and retry safely when an attempt may have started the
+/// execution anyway.
+fn report_start_failure(config: &StartExecutionConfig, failure: Failure) -> u8 {
+    let status = report(config, failure.error, failure.attempts);
+    if let Some(arn) = failure.maybe_started {
+        let name = arn.rsplit(':').next().unwrap_or_default();
+        eprintln!(
+            "hint: an attempt may have started {arn} before its answer was lost. Check with: aws stepfunctions describe-execution --execution-arn {arn}; to try again, pass --name {name}: a STANDARD state machine cannot get a second execution of that name"
+        );
+    }
+    status
+}
+
 /// An error as the CLI words it after "could not ...: ".
 fn in_words(error: Error) -> String {
     match error {
@@ -608,6 +617,59 @@ mod tests {
         assert_eq!(
             dry_run_json(&signed).to_string(),
             r#"{"method":"POST","url":"https://h/","headers":{"x-amz-security-token":"<redacted>","content-type":"application/x-amz-json-1.0"},"body":"{}"}"#
+        );
+    }
+
+    fn outcome(status: &str) -> Outcome {
+        Outcome {
+            execution_arn: "arn:x".into(),
+            status: status.into(),
+            start_date_epoch_ms: 1_700_000_000_000,
+            stop_date_epoch_ms: None,
+            output: None,
+            error: None,
+            cause: None,
+            billing: None,
+            request_id: None,
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn every_status_has_its_exit_status() {
+        for (status, exit) in [
+            ("SUCCEEDED", 0),
+            ("FAILED", 3),
+            ("TIMED_OUT", 3),
+            ("ABORTED", 3),
+            ("RUNNING", 4),
+            ("PENDING_REDRIVE", 4),
+            ("SOMETHING_NEW", 1),
+        ] {
+            assert_eq!(exit_status(&outcome(status)), exit, "{status}");
+        }
+    }
+
+    #[test]
+    fn the_outcome_leaves_out_what_the_service_did_not_say() {
+        let running = outcome("RUNNING");
+        assert_eq!(
+            outcome_json(&running).to_string(),
+            r#"{"executionArn":"arn:x","startDate":"2023-11-14T22:13:20.000Z","status":"RUNNING"}"#
+        );
+        let ended = Outcome {
+            stop_date_epoch_ms: Some(1_700_000_000_500),
+            output: Some("{\"a\": 1}".into()),
+            billing: Some(sfn_core::BillingDetails {
+                billed_memory_used_mb: 64,
+                billed_duration_ms: 500,
+            }),
+            request_id: Some("r".into()),
+            ..outcome("SUCCEEDED")
+        };
+        assert_eq!(
+            outcome_json(&ended).to_string(),
+            r#"{"executionArn":"arn:x","startDate":"2023-11-14T22:13:20.000Z","stopDate":"2023-11-14T22:13:20.500Z","status":"SUCCEEDED","output":"{\"a\": 1}","billingDetails":{"billedMemoryUsedInMB":64,"billedDurationInMilliseconds":500},"requestId":"r"}"#
         );
     }
 
