@@ -14,8 +14,6 @@ use crate::{credentials, error, sign};
 /// Where and as whom a call's requests go, and how many attempts and how long it has.
 pub struct Client {
     pub endpoint: Endpoint,
-    /// Whether the endpoint is the rule set's (not a custom one).
-    pub standard: bool,
     pub region: String,
     pub credentials: Credentials,
     pub plan: Plan,
@@ -56,21 +54,23 @@ pub fn settings(
 
 impl Settings {
     /// A client for `region` of `partition`, with the credentials of the options or the
-    /// environment.
+    /// environment. `host_prefix` (an operation's `endpoint.hostPrefix`) goes before the
+    /// rule set's host; a custom endpoint is used as given, since no emulator on
+    /// `127.0.0.1` resolves a prefixed name.
     pub fn client(
         self,
         partition: &Partition,
         region: &str,
+        host_prefix: &str,
         options: &ClientOptions,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Client, Error> {
-        let standard = self.custom.is_none();
-        let endpoint = self
-            .custom
-            .unwrap_or_else(|| endpoint::standard(partition, region, self.fips, self.dual_stack));
+        let (fips, dual_stack) = (self.fips, self.dual_stack);
+        let endpoint = self.custom.unwrap_or_else(|| {
+            endpoint::standard(partition, region, fips, dual_stack).with_host_prefix(host_prefix)
+        });
         Ok(Client {
             endpoint,
-            standard,
             region: region.to_string(),
             credentials: credentials::resolve(options.credentials.as_ref(), env)?,
             plan: self.plan,
@@ -101,15 +101,10 @@ pub struct Attempted<T> {
 }
 
 impl Client {
-    /// Starts the call's clock: its deadline is the plan's timeout from now, or `limit` if
-    /// that comes first.
-    pub fn begin(&mut self, io: &mut dyn Io, limit: Option<Duration>) {
+    /// Starts the call's clock: its deadline is the plan's timeout from now.
+    pub fn begin(&mut self, io: &mut dyn Io) {
         let now = io.monotonic();
-        let own = self.plan.timeout.and_then(|t| now.checked_add(t));
-        self.deadline = match (own, limit) {
-            (Some(own), Some(limit)) => Some(own.min(limit)),
-            (own, limit) => own.or(limit),
-        };
+        self.deadline = self.plan.timeout.and_then(|t| now.checked_add(t));
     }
 
     /// Sends `body` to the operation `target` until an answer parses, an error is final, or

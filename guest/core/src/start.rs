@@ -50,17 +50,13 @@ pub fn resolve<'a>(
     let validate::Validated {
         arn, name, input, ..
     } = validated;
-    let mut client = settings.client(arn.partition, arn.region, options, env)?;
-    let target = match mode {
-        Mode::Start => wire::START_EXECUTION,
-        Mode::Sync => {
-            client.replayable = false;
-            if client.standard {
-                client.endpoint = client.endpoint.with_host_prefix(endpoint::SYNC_HOST_PREFIX);
-            }
-            wire::START_SYNC_EXECUTION
-        }
+    let (target, host_prefix) = match mode {
+        Mode::Start => (wire::START_EXECUTION, ""),
+        Mode::Sync => (wire::START_SYNC_EXECUTION, endpoint::SYNC_HOST_PREFIX),
     };
+    let mut client = settings.client(arn.partition, arn.region, host_prefix, options, env)?;
+    // An express execution has no name to be found by after a lost answer.
+    client.replayable = mode == Mode::Start;
     Ok(Call {
         client,
         target,
@@ -89,7 +85,7 @@ pub fn start(
         .then(|| idempotency::random_name(io.random(), io.random()));
     let mut call = resolve(config, options, env, generated.as_deref(), Mode::Start)
         .map_err(Failure::refused)?;
-    call.client.begin(io, None);
+    call.client.begin(io);
     call.start(io, began)
 }
 
@@ -105,7 +101,7 @@ pub fn start_sync(
     io: &mut dyn Io,
 ) -> Result<Outcome, Failure> {
     let mut call = resolve(config, options, env, None, Mode::Sync).map_err(Failure::refused)?;
-    call.client.begin(io, None);
+    call.client.begin(io);
     let attempted = call
         .client
         .call(io, call.target, &call.body, wire::parse_sync);

@@ -52,7 +52,7 @@ fn resolve(
     let (parsed, settings) =
         error::all_valid(parsed, client::settings(options, env)).map_err(Error::InvalidConfig)?;
     Ok(Follow {
-        client: settings.client(parsed.partition, parsed.region, options, env)?,
+        client: settings.client(parsed.partition, parsed.region, "", options, env)?,
         body: wire::describe_body(execution_arn),
     })
 }
@@ -119,7 +119,7 @@ pub fn wait(
 impl Follow {
     /// One DescribeExecution call, retries included.
     fn poll(&mut self, io: &mut dyn Io) -> Attempted<Outcome> {
-        self.client.begin(io, None);
+        self.client.begin(io);
         let attempted = self.client.call(
             io,
             wire::DESCRIBE_EXECUTION,
