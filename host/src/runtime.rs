@@ -294,14 +294,8 @@ impl Runtime {
         config: &StartExecutionConfig,
         options: &ClientOptions,
     ) -> Result<Result<SignedRequest, Error>> {
-        self.bounded(async {
-            let options = match self.completed(options).await {
-                Ok(options) => options,
-                Err(error) => return Ok(Err(error)),
-            };
-            let (mut store, plugin) = self.instantiate().await?;
-            let exports = plugin.sfn_action_start_execution();
-            trapped(exports.call_prepare(&mut store, config, &options).await)
+        self.sign(options, async |store, exports, options| {
+            exports.call_prepare(store, config, &options).await
         })
         .await
     }
@@ -312,6 +306,23 @@ impl Runtime {
         config: &StartExecutionConfig,
         options: &ClientOptions,
     ) -> Result<Result<SignedRequest, Error>> {
+        self.sign(options, async |store, exports, options| {
+            exports.call_prepare_sync(store, config, &options).await
+        })
+        .await
+    }
+
+    /// Runs one export that signs without sending, with the host's settings and credentials
+    /// completed, within [`HostConfig::timeout`].
+    async fn sign(
+        &self,
+        options: &ClientOptions,
+        export: impl AsyncFnOnce(
+            &mut Store<State>,
+            &Guest,
+            ClientOptions,
+        ) -> wasmtime::Result<std::result::Result<SignedRequest, Error>>,
+    ) -> Result<Result<SignedRequest, Error>> {
         self.bounded(async {
             let options = match self.completed(options).await {
                 Ok(options) => options,
@@ -319,11 +330,7 @@ impl Runtime {
             };
             let (mut store, plugin) = self.instantiate().await?;
             let exports = plugin.sfn_action_start_execution();
-            trapped(
-                exports
-                    .call_prepare_sync(&mut store, config, &options)
-                    .await,
-            )
+            trapped(export(&mut store, exports, options).await)
         })
         .await
     }
