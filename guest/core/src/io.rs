@@ -93,6 +93,18 @@ pub mod scripted {
         }
     }
 
+    /// Options with test credentials (secret `SECRET`) and nothing else.
+    pub fn options() -> crate::ClientOptions {
+        crate::ClientOptions {
+            credentials: Some(crate::Credentials {
+                access_key_id: "AKID".into(),
+                secret_access_key: "SECRET".into(),
+                session_token: None,
+            }),
+            ..crate::ClientOptions::default()
+        }
+    }
+
     impl Io for Scripted {
         fn now(&mut self) -> SystemTime {
             self.wall_origin + self.clock

@@ -196,8 +196,7 @@ mod tests {
 
     use super::*;
     use crate::io::SendError;
-    use crate::io::scripted::Scripted;
-    use crate::types::Credentials;
+    use crate::io::scripted::{Scripted, options};
 
     const ARN: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:M";
     const EXECUTION: &str = "arn:aws:states:us-east-1:123456789012:execution:M";
@@ -208,17 +207,6 @@ mod tests {
             input: Some(r#"{"a":1}"#.into()),
             name: name.map(str::to_string),
             ..StartExecutionConfig::default()
-        }
-    }
-
-    fn options() -> ClientOptions {
-        ClientOptions {
-            credentials: Some(Credentials {
-                access_key_id: "AKID".into(),
-                secret_access_key: "SECRET".into(),
-                session_token: None,
-            }),
-            ..ClientOptions::default()
         }
     }
 

@@ -180,23 +180,12 @@ fn age_of(outcome: &Outcome, io: &mut dyn Io) -> Duration {
 mod tests {
     use super::*;
     use crate::io::SendError;
-    use crate::io::scripted::Scripted;
-    use crate::types::{Credentials, SignedRequest};
+    use crate::io::scripted::{Scripted, options};
+    use crate::types::SignedRequest;
 
     const EXECUTION: &str = "arn:aws:states:eu-west-1:123456789012:execution:M:run-1";
     /// The scripted wall clock's origin, in epoch seconds.
     const T0: u64 = 1_800_000_000;
-
-    fn options() -> ClientOptions {
-        ClientOptions {
-            credentials: Some(Credentials {
-                access_key_id: "AKID".into(),
-                secret_access_key: "SECRET".into(),
-                session_token: None,
-            }),
-            ..ClientOptions::default()
-        }
-    }
 
     fn described(status: &str, extra: &str) -> Result<crate::Response, SendError> {
         Scripted::json(

@@ -135,34 +135,32 @@ pub fn running_moto() -> Option<&'static Moto> {
 }
 
 fn spawn_moto(python: &Path, log: &str, extra: &[&str]) -> Moto {
-    {
-        let log = workspace().join("target/peers").join(log);
-        let mut args = vec![log.display().to_string()];
-        args.extend(extra.iter().map(|a| a.to_string()));
-        let peer = Peer::spawn(python, "moto_peer.py", &args);
-        let info = {
-            let mut io = peer.io.lock().unwrap();
-            Peer::read_line(&mut io.1, "starting moto")
-        };
-        let text = |v: &Value| v.as_str().expect("a string").to_string();
-        let session = &info["session"];
-        Moto {
-            endpoint: text(&info["endpoint"]),
-            state_machine_arn: text(&info["stateMachineArn"]),
-            access_key_id: text(&info["accessKeyId"]),
-            secret_access_key: text(&info["secretAccessKey"]),
-            role_arn: text(&info["roleArn"]),
-            session: (
-                text(&session["accessKeyId"]),
-                text(&session["secretAccessKey"]),
-                text(&session["sessionToken"]),
-            ),
-            machines: info["machines"]
-                .as_object()
-                .map(|m| m.iter().map(|(k, v)| (k.clone(), text(v))).collect())
-                .unwrap_or_default(),
-            peer,
-        }
+    let log = workspace().join("target/peers").join(log);
+    let mut args = vec![log.display().to_string()];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let peer = Peer::spawn(python, "moto_peer.py", &args);
+    let info = {
+        let mut io = peer.io.lock().unwrap();
+        Peer::read_line(&mut io.1, "starting moto")
+    };
+    let text = |v: &Value| v.as_str().expect("a string").to_string();
+    let session = &info["session"];
+    Moto {
+        endpoint: text(&info["endpoint"]),
+        state_machine_arn: text(&info["stateMachineArn"]),
+        access_key_id: text(&info["accessKeyId"]),
+        secret_access_key: text(&info["secretAccessKey"]),
+        role_arn: text(&info["roleArn"]),
+        session: (
+            text(&session["accessKeyId"]),
+            text(&session["secretAccessKey"]),
+            text(&session["sessionToken"]),
+        ),
+        machines: info["machines"]
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), text(v))).collect())
+            .unwrap_or_default(),
+        peer,
     }
 }
 
