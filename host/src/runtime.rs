@@ -228,7 +228,7 @@ impl Runtime {
         config: HostConfig,
     ) -> Result<Self> {
         let mut linker = Linker::<State>::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(load("linking WASI"))?;
+        link_wasi(&mut linker).map_err(load("linking WASI"))?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(load("linking WASI HTTP"))?;
         let pre = linker
@@ -560,6 +560,27 @@ fn pool() -> wasmtime::InstanceAllocationStrategy {
 /// much per slot it has used.
 const KEEP_RESIDENT: usize = 1 << 20;
 
+/// The WASI interfaces a component built by Rust's `wasm32-wasip2` target imports, and no
+/// others: no filesystem and no sockets, so that a component cannot so much as name them.
+/// Leaving them out also halves the linking a cold start does. A component that imports
+/// more fails to load with an error naming the first missing import.
+fn link_wasi(linker: &mut Linker<State>) -> wasmtime::Result<()> {
+    use wasmtime_wasi::cli::{WasiCli, WasiCliView};
+    use wasmtime_wasi::p2::bindings::{cli, random};
+    use wasmtime_wasi::random::{WasiRandom, WasiRandomView};
+    // I/O, clocks, `random` and the standard streams: what `wasi:http/proxy` has.
+    wasmtime_wasi::p2::add_to_linker_proxy_interfaces_async(linker)?;
+    random::insecure_seed::add_to_linker::<State, WasiRandom>(linker, State::random)?;
+    cli::environment::add_to_linker::<State, WasiCli>(linker, State::cli)?;
+    cli::exit::add_to_linker::<State, WasiCli>(linker, State::cli)?;
+    cli::terminal_input::add_to_linker::<State, WasiCli>(linker, State::cli)?;
+    cli::terminal_output::add_to_linker::<State, WasiCli>(linker, State::cli)?;
+    cli::terminal_stdin::add_to_linker::<State, WasiCli>(linker, State::cli)?;
+    cli::terminal_stdout::add_to_linker::<State, WasiCli>(linker, State::cli)?;
+    cli::terminal_stderr::add_to_linker::<State, WasiCli>(linker, State::cli)?;
+    Ok(())
+}
+
 fn load(step: &'static str) -> impl Fn(wasmtime::Error) -> HostError {
     move |e| HostError::Load(e.context(step))
 }
@@ -731,6 +752,19 @@ mod tests {
         assert_eq!(validate_with(&runtime), Ok(()));
         let reconfigured = runtime.with_config(HostConfig::default()).unwrap();
         assert_eq!(reconfigured.compiled_at_load(), Some(why));
+    }
+
+    #[test]
+    fn a_component_that_imports_the_filesystem_is_refused_at_load() {
+        // The command component reads `file://` inputs, so it imports the filesystem,
+        // which the library does not link.
+        let command = std::fs::read(crate::COMMAND_WASM).unwrap();
+        let refused = Runtime::from_bytes(&command, HostConfig::default()).err();
+        let shown = refused.expect("not loaded").to_string();
+        assert!(
+            shown.starts_with("linking the component: ") && shown.contains("wasi:filesystem/"),
+            "{shown}"
+        );
     }
 
     #[test]
