@@ -7,7 +7,7 @@
 //! identity, containers, IMDSv2), tried in their order, but each source's failure is kept so
 //! that the error names what was tried and why each said no.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use aws_config::BehaviorVersion;
@@ -68,13 +68,13 @@ const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
 #[derive(Clone)]
 pub struct Chain {
     profile: Option<String>,
-    sources: Arc<[(&'static str, SharedCredentialsProvider)]>,
+    sources: Arc<[Source]>,
     cached: Arc<tokio::sync::Mutex<Option<aws_credential_types::Credentials>>>,
 }
 
 impl std::fmt::Debug for Chain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let names: Vec<&str> = self.sources.iter().map(|(name, _)| *name).collect();
+        let names: Vec<&str> = self.sources.iter().map(|source| source.name).collect();
         f.debug_struct("Chain")
             .field("profile", &self.profile)
             .field("sources", &names)
@@ -234,40 +234,76 @@ impl HttpClient for LazyHttps {
     }
 }
 
+/// One source of the chain, made when the chain first reaches it: with credentials in the
+/// environment, the first source answers, and the others (an STS client among them) are
+/// never built. That was a tenth of a cold `sfn-start`.
+struct Source {
+    name: &'static str,
+    make: Box<dyn Fn() -> SharedCredentialsProvider + Send + Sync>,
+    made: OnceLock<SharedCredentialsProvider>,
+}
+
+impl Source {
+    fn new(
+        name: &'static str,
+        make: impl Fn() -> SharedCredentialsProvider + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            name,
+            make: Box::new(make),
+            made: OnceLock::new(),
+        }
+    }
+
+    fn provider(&self) -> &SharedCredentialsProvider {
+        self.made.get_or_init(&self.make)
+    }
+}
+
 impl Chain {
     fn new(profile: Option<&str>, conf: &ProviderConfig) -> Chain {
-        let mut profile_source = ProfileFileCredentialsProvider::builder().configure(conf);
-        if let Some(name) = profile {
-            profile_source = profile_source.profile_name(name);
-        }
-        let sources: Vec<(&'static str, SharedCredentialsProvider)> = vec![
-            (
+        type Make = fn(&ProviderConfig, Option<&str>) -> SharedCredentialsProvider;
+        let lazily = |make: Make| {
+            let (conf, profile) = (conf.clone(), profile.map(str::to_string));
+            move || make(&conf, profile.as_deref())
+        };
+        let sources = vec![
+            Source::new(
                 "environment variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)",
-                SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new()),
+                lazily(|_, _| {
+                    SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new())
+                }),
             ),
-            (
+            Source::new(
                 "the shared config and credentials files",
-                SharedCredentialsProvider::new(profile_source.build()),
+                lazily(|conf, profile| {
+                    let mut source = ProfileFileCredentialsProvider::builder().configure(conf);
+                    if let Some(name) = profile {
+                        source = source.profile_name(name);
+                    }
+                    SharedCredentialsProvider::new(source.build())
+                }),
             ),
-            (
+            Source::new(
                 "web identity (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN)",
-                SharedCredentialsProvider::new(
-                    WebIdentityTokenCredentialsProvider::builder()
-                        .configure(conf)
-                        .build(),
-                ),
+                lazily(|conf, _| {
+                    let source = WebIdentityTokenCredentialsProvider::builder().configure(conf);
+                    SharedCredentialsProvider::new(source.build())
+                }),
             ),
-            (
+            Source::new(
                 "container credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI)",
-                SharedCredentialsProvider::new(
-                    EcsCredentialsProvider::builder().configure(conf).build(),
-                ),
+                lazily(|conf, _| {
+                    let source = EcsCredentialsProvider::builder().configure(conf);
+                    SharedCredentialsProvider::new(source.build())
+                }),
             ),
-            (
+            Source::new(
                 "the instance metadata service (IMDSv2)",
-                SharedCredentialsProvider::new(
-                    ImdsCredentialsProvider::builder().configure(conf).build(),
-                ),
+                lazily(|conf, _| {
+                    let source = ImdsCredentialsProvider::builder().configure(conf);
+                    SharedCredentialsProvider::new(source.build())
+                }),
             ),
         ];
         Chain {
@@ -277,12 +313,11 @@ impl Chain {
         }
     }
 
-    /// A chain of one provider, for a host that resolves credentials its own way (an
-    /// `SdkConfig`'s provider, say): it is cached and refreshed as the default chain is.
     pub fn from_provider(name: &'static str, provider: impl ProvideCredentials + 'static) -> Chain {
+        let shared = SharedCredentialsProvider::new(provider);
         Chain {
             profile: None,
-            sources: vec![(name, SharedCredentialsProvider::new(provider))].into(),
+            sources: vec![Source::new(name, move || shared.clone())].into(),
             cached: Arc::default(),
         }
     }
@@ -304,11 +339,11 @@ impl Chain {
     /// the search, as in the SDKs, and is named.
     async fn resolve(&self) -> Result<aws_credential_types::Credentials, String> {
         let mut tried = Vec::new();
-        for (name, source) in self.sources.iter() {
-            match source.provide_credentials().await {
+        for source in self.sources.iter() {
+            match source.provider().provide_credentials().await {
                 Ok(credentials) => return Ok(credentials),
-                Err(CredentialsError::CredentialsNotLoaded(_)) => tried.push(*name),
-                Err(error) => return Err(self.failed(name, &error)),
+                Err(CredentialsError::CredentialsNotLoaded(_)) => tried.push(source.name),
+                Err(error) => return Err(self.failed(source.name, &error)),
             }
         }
         Err(format!("none found; tried {}", tried.join(", ")))
