@@ -4,6 +4,7 @@
 //! The flags, output and exit statuses live in `sfn-cli`, shared with the command component
 //! that `wasmtime run` runs; this front end adds `--component` and wasmtime.
 
+use std::mem::ManuallyDrop;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -52,7 +53,10 @@ fn region_of(arn: &str) -> Option<&str> {
 
 /// The plugin component under wasmtime, driven from a current-thread runtime.
 struct Wasmtime {
-    runtime: Runtime,
+    /// Never dropped: the process ends after its one call, and exiting frees the compiled
+    /// code and stops the epoch thread sooner than the destructors would (unmapping,
+    /// joining the thread).
+    runtime: ManuallyDrop<Runtime>,
     tokio: tokio::runtime::Runtime,
 }
 
@@ -89,7 +93,10 @@ impl Wasmtime {
         if let Some(why) = runtime.compiled_at_load() {
             eprintln!("warning: {why}");
         }
-        Ok(Self { runtime, tokio })
+        Ok(Self {
+            runtime: ManuallyDrop::new(runtime),
+            tokio,
+        })
     }
 
     fn call<T>(
