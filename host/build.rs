@@ -76,12 +76,18 @@ fn main() {
     .unwrap();
     let precompiled = out.join("sfn_start_execution.cwasm");
     precompile(&plugin, &precompiled);
+    let len = std::fs::metadata(&precompiled).expect("just written").len();
     writeln!(
         constants,
         "/// [`COMPONENT`] compiled by the build script with the library's engine\n\
          /// configuration for [`ENGINE_TARGET`] and this version of wasmtime: what\n\
-         /// [`Runtime::new`] loads.\n\
-         pub static PRECOMPILED: &[u8] = include_bytes!({precompiled:?});"
+         /// [`Runtime::new`] loads, and runs where it lies (see `in_place`).\n\
+         pub static PRECOMPILED: &[u8] = &PRECOMPILED_PAGES.0;\n\
+         /// Aligned to the largest page size of the architectures wasmtime runs on, so\n\
+         /// that the code's text, which begins a page within the image, begins one here.\n\
+         #[repr(C, align(65536))]\n\
+         struct Pages<T>(T);\n\
+         static PRECOMPILED_PAGES: Pages<[u8; {len}]> = Pages(*include_bytes!({precompiled:?}));"
     )
     .unwrap();
     std::fs::write(out.join("components.rs"), constants).expect("writing components.rs");

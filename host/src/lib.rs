@@ -24,6 +24,7 @@
 pub mod cache;
 mod engine;
 mod error;
+mod in_place;
 mod outbound;
 pub mod policy;
 mod runtime;

@@ -182,19 +182,24 @@ impl Runtime {
     }
 
     /// `code` if the engine takes it, else `wasm` compiled, with the reason kept.
-    fn embedded(code: &[u8], wasm: &[u8], config: HostConfig) -> Result<Self> {
-        let engine = engine(&config)?;
-        let (component, refused) = match precompiled(&engine, code) {
-            Ok(component) => (component, None),
+    fn embedded(code: &'static [u8], wasm: &[u8], config: HostConfig) -> Result<Self> {
+        let in_place = engine(&config, true)?;
+        // SAFETY: `code` is wasmtime's own output: the build script's, made with this same
+        // wasmtime (a build-dependency pinned to the same version) and embedded in this
+        // binary, or in a test another engine's. wasmtime still checks the version and
+        // configuration recorded in it, and a mismatch is refused with an error.
+        match unsafe { crate::in_place::load(&in_place, code) } {
+            Ok(component) => Self::link(in_place, &component, None, config),
             Err(refusal) => {
                 let why = format!(
                     "the precompiled component was refused ({refusal:#}); compiled the embedded one instead"
                 );
                 tracing::warn!("{why}");
-                (compile(&engine, wasm)?, Some(why))
+                let engine = engine(&config, false)?;
+                let component = compile(&engine, wasm)?;
+                Self::link(engine, &component, Some(why), config)
             }
-        };
-        Self::link(engine, &component, refused, config)
+        }
     }
 
     /// Loads a component from a `.wasm` file, compiling it once per content: the compiled
@@ -204,14 +209,14 @@ impl Runtime {
             path: path.to_path_buf(),
             source,
         })?;
-        let engine = engine(&config)?;
+        let engine = engine(&config, false)?;
         let component = crate::cache::load(&engine, &bytes)?;
         Self::link(engine, &component, None, config)
     }
 
     /// Compiles, links and pre-instantiates a component.
     pub fn from_bytes(bytes: &[u8], config: HostConfig) -> Result<Self> {
-        let engine = engine(&config)?;
+        let engine = engine(&config, false)?;
         let component = compile(&engine, bytes)?;
         Self::link(engine, &component, None, config)
     }
@@ -520,12 +525,16 @@ fn within_timeout(options: &ClientOptions, limit: Duration, spent: Duration) -> 
 }
 
 /// An engine configured as the build script's (see `engine`), with `instances`: how
-/// instances are allocated is not part of what precompiled code must match.
-fn engine(config: &HostConfig) -> Result<Engine> {
+/// instances are allocated is not part of what precompiled code must match. `in_place`
+/// engines run the embedded code where it lies, and compile nothing.
+fn engine(config: &HostConfig, in_place: bool) -> Result<Engine> {
     let mut engine =
         crate::engine::config(crate::ENGINE_TARGET).map_err(load("configuring the engine"))?;
     if config.instances == Instances::Pooled {
         engine.allocation_strategy(pool());
+    }
+    if in_place {
+        crate::in_place::allow(&mut engine);
     }
     Engine::new(&engine).map_err(load("configuring the engine"))
 }
@@ -589,16 +598,14 @@ pub(crate) fn compile(engine: &Engine, wasm: &[u8]) -> Result<Component> {
     Component::new(engine, wasm).map_err(load("compiling the component"))
 }
 
-/// Loads code compiled by `Engine::precompile_component`.
+/// Loads code from the user's cache (see [`crate::cache`]).
 pub(crate) fn precompiled(engine: &Engine, code: &[u8]) -> wasmtime::Result<Component> {
     // SAFETY: wasmtime runs precompiled code as it is, so it must come from wasmtime's own
-    // compiler and not from anyone who could write arbitrary machine code. The two callers
-    // pass only such code: the bytes the build script made with `engine::config` and this
-    // same wasmtime (a build-dependency pinned to the same version) and embedded in this
-    // binary, or a file this library wrote to the user's own cache after compiling a
-    // component itself, under a key that includes the engine's compatibility hash. Either
-    // way wasmtime still checks the version and configuration recorded in the code and
-    // refuses a mismatch with an error, which the callers answer by compiling.
+    // compiler and not from anyone who could write arbitrary machine code. The cache holds
+    // only files this library wrote to the user's own cache after compiling a component
+    // itself, under a key that includes the engine's compatibility hash; wasmtime still
+    // checks the version and configuration recorded in the code and refuses a mismatch
+    // with an error, which the cache answers by compiling.
     unsafe { Component::deserialize(engine, code) }
 }
 
@@ -740,7 +747,8 @@ mod tests {
         // compatibility check refuses it, as it would code from another wasmtime.
         let other = Engine::new(&wasmtime::Config::new()).unwrap();
         let foreign = other.precompile_component(crate::COMPONENT).unwrap();
-        let runtime = Runtime::embedded(&foreign, crate::COMPONENT, HostConfig::default()).unwrap();
+        let foreign = foreign.leak();
+        let runtime = Runtime::embedded(foreign, crate::COMPONENT, HostConfig::default()).unwrap();
         let why = runtime
             .compiled_at_load()
             .expect("the fallback is reported");
@@ -752,6 +760,23 @@ mod tests {
         assert_eq!(validate_with(&runtime), Ok(()));
         let reconfigured = runtime.with_config(HostConfig::default()).unwrap();
         assert_eq!(reconfigured.compiled_at_load(), Some(why));
+    }
+
+    #[test]
+    fn code_that_cannot_run_in_place_is_compiled_instead() {
+        // The embedded image 8 bytes past a page boundary: aligned enough to parse, but
+        // its text does not begin a page, so it cannot be made executable where it lies.
+        let code = crate::PRECOMPILED;
+        let buffer = vec![0u8; code.len() + 4096 + 8].leak();
+        let start = (4096 + 8 - buffer.as_ptr().addr() % 4096) % 4096;
+        let shifted = &mut buffer[start..start + code.len()];
+        shifted.copy_from_slice(code);
+        let runtime = Runtime::embedded(shifted, crate::COMPONENT, HostConfig::default()).unwrap();
+        let why = runtime
+            .compiled_at_load()
+            .expect("the fallback is reported");
+        assert!(why.contains("does not begin a 4096-byte page"), "{why}");
+        assert_eq!(validate_with(&runtime), Ok(()));
     }
 
     #[test]
