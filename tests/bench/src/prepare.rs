@@ -9,7 +9,7 @@ use sfn_host::{ClientOptions, HostConfig, Runtime, StartExecutionConfig};
 
 use crate::fixtures::{credentials, small_request};
 
-/// Mean time of one call, each way.
+/// Time of one call, each way: the median over batches of the mean within a batch.
 pub struct Prepare {
     pub calls: u32,
     pub component: Duration,
@@ -52,25 +52,37 @@ fn compare(config: &StartExecutionConfig, calls: u32, warm_up: u32) -> Result<Pr
         let signed = sfn_core::prepare(config, &options, &|_| None, SystemTime::now());
         signed.map(drop).map_err(|e| format!("native: {e:?}"))
     };
+    for _ in 0..warm_up {
+        component()?;
+        native()?;
+    }
+    // The two alternate batch by batch, so that a noisy moment on this shared machine
+    // lands on both, and the median leaves it out.
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for _ in 0..BATCHES {
+        ours.push(batch_mean(&component, calls / BATCHES)?);
+        theirs.push(batch_mean(&native, calls / BATCHES)?);
+    }
     Ok(Prepare {
         calls,
-        component: mean(component, calls, warm_up)?,
-        native: mean(native, calls, warm_up)?,
+        component: median(ours),
+        native: median(theirs),
     })
 }
 
-/// The mean time of `call` over `calls` calls, after `warm_up` untimed ones.
-fn mean(
-    call: impl Fn() -> Result<(), String>,
-    calls: u32,
-    warm_up: u32,
-) -> Result<Duration, String> {
-    for _ in 0..warm_up {
-        call()?;
-    }
+/// Batches per figure: `calls` are split among them.
+pub const BATCHES: u32 = 10;
+
+/// The mean time of `call` over `calls` calls.
+fn batch_mean(call: &impl Fn() -> Result<(), String>, calls: u32) -> Result<Duration, String> {
     let started = Instant::now();
     for _ in 0..calls {
         black_box(call()?);
     }
     Ok(started.elapsed() / calls.max(1))
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples.get(samples.len() / 2).copied().unwrap_or_default()
 }
