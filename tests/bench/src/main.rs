@@ -20,8 +20,9 @@
 //!    `target/release/sfn-start` against `sfn-native-start` (this crate, aws-sdk-sfn),
 //!    run alternately with a read-only empty HOME.
 //! 2. **throughput**: starts per second with 1 and with 16 calls in flight, one OS thread and
-//!    current-thread tokio runtime per call, sharing one `Runtime` / one `Client`; and the
-//!    connections the server accepted.
+//!    current-thread tokio runtime per call, sharing one `Runtime` / one `Client`: the
+//!    median of five rounds, the two sides alternating; and the connections the server
+//!    accepted.
 //! 3. **prepare**: a warm instantiate + `prepare` (validate and sign, nothing sent) of a
 //!    small request, against `sfn_core::prepare` run natively: the median over batches
 //!    (the two sides alternating) of the mean time within a batch.
@@ -47,7 +48,7 @@ use clap::{Parser, ValueEnum};
 
 use server::Server;
 use table::Row;
-use throughput::{Native, Ours};
+use throughput::{Native, Ours, Throughput};
 
 /// Measure sfn-start and the sfn-host library against aws-sdk-sfn on a loopback server.
 #[derive(Parser, Debug)]
@@ -56,7 +57,8 @@ struct Args {
     /// Timed runs of each CLI (figure 1).
     #[arg(long, default_value_t = 21)]
     runs: usize,
-    /// Measured seconds of each throughput run (figure 2), after a short warm-up.
+    /// Measured seconds of each side's throughput (figure 2), split into alternating rounds
+    /// that each follow a short warm-up.
     #[arg(long, default_value_t = 3.0)]
     seconds: f64,
     /// Measure one figure only.
@@ -74,6 +76,8 @@ enum Figure {
 
 /// Calls in flight in the throughput figure.
 const IN_FLIGHT: [usize; 2] = [1, 16];
+/// Alternating rounds of each side in the throughput figure; `--seconds` is split among them.
+const ROUNDS: u32 = 5;
 /// Measured calls of the prepare figures: small request, then the maximal input.
 const SMALL_CALLS: u32 = 2000;
 const LARGE_CALLS: u32 = 40;
@@ -149,21 +153,33 @@ fn cold_cli(server: &Server, runs: usize) -> Result<Vec<Row>, String> {
 
 fn throughput(server: &Server, seconds: Duration) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
+    let round = seconds / ROUNDS;
     for in_flight in IN_FLIGHT {
         eprintln!("figure 2: throughput with {in_flight} in flight...");
-        // A fresh runtime and client per run, so that each starts with an empty pool.
-        let ours = throughput::measure(&Ours::new(server.url())?, server, in_flight, seconds)?;
-        let native = throughput::measure(&Native::new(server.url()), server, in_flight, seconds)?;
-        let secs = seconds.as_secs_f64();
+        // The two alternate in short rounds, so that a noisy moment on this shared machine
+        // lands on both, and the median leaves it out. A fresh runtime and client per
+        // round, so that each starts with an empty pool.
+        let (mut ours, mut native) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            let starter = Ours::new(server.url())?;
+            ours.push(throughput::measure(&starter, server, in_flight, round)?);
+            let starter = Native::new(server.url());
+            native.push(throughput::measure(&starter, server, in_flight, round)?);
+        }
+        let (ours, native) = (Throughput::median(ours), Throughput::median(native));
+        let secs = round.as_secs_f64();
         rows.push(Row::rates(
-            format!("2. throughput, {in_flight} in flight (starts/s over {secs} s)"),
+            format!(
+                "2. throughput, {in_flight} in flight (starts/s, median of {ROUNDS} rounds of {secs} s)"
+            ),
             ours.per_second,
             native.per_second,
         ));
-        let opened =
-            |t: &throughput::Throughput| format!("{} + {}", t.warm_up_connections, t.connections);
+        let opened = |t: &Throughput| format!("{} + {}", t.warm_up_connections, t.connections);
         rows.push(Row::new(
-            format!("2. connections opened, {in_flight} in flight (warm-up + measured)"),
+            format!(
+                "2. connections opened, {in_flight} in flight (warm-ups + measured, all rounds)"
+            ),
             opened(&ours),
             opened(&native),
             "—".into(),

@@ -89,6 +89,21 @@ pub struct Throughput {
     pub connections: u64,
 }
 
+impl Throughput {
+    /// The median rate of `runs`, and all their connections.
+    pub fn median(mut runs: Vec<Throughput>) -> Throughput {
+        let warm_up_connections = runs.iter().map(|run| run.warm_up_connections).sum();
+        let connections = runs.iter().map(|run| run.connections).sum();
+        runs.sort_by(|a, b| a.per_second.total_cmp(&b.per_second));
+        let per_second = runs.get(runs.len() / 2).map_or(0.0, |run| run.per_second);
+        Throughput {
+            per_second,
+            warm_up_connections,
+            connections,
+        }
+    }
+}
+
 /// Measures `starter` with `in_flight` threads for `time` after the warm-up.
 pub fn measure(
     starter: &impl Starter,
