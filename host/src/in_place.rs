@@ -4,9 +4,15 @@
 //! about a millisecond of a cold `sfn-start`.
 //!
 //! wasmtime runs code it did not map itself through a "custom code memory", which makes
-//! the code's pages executable; here that is `mprotect` on the binary's own pages. An
-//! engine with it is used only for this code: code compiled at run time is made executable
-//! by wasmtime itself (which also keeps instruction caches coherent where that is needed).
+//! the code's pages executable; here that is `mprotect` on the binary's own pages, which
+//! then stay executable and never writable, like the binary's own code. An engine with it
+//! is used only for this code: code copied or compiled at run time is made executable by
+//! wasmtime itself (which also keeps instruction caches coherent where that is needed).
+//!
+//! One component at a time runs the code in place (see [`Claim`]); while it lives, other
+//! runtimes of the process run copies, as they would without this module.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine};
@@ -19,33 +25,62 @@ pub(crate) fn allow(config: &mut Config) {
 }
 
 /// `code`, made by `Engine::precompile_component`, as a component whose code runs in
-/// place; an engine without [`allow`] copies it instead.
+/// place (an engine without [`allow`] copies it instead), with the [`Claim`] that it needs
+/// kept for as long as the component lives.
 ///
 /// # Safety
 /// As `Component::deserialize`: the bytes must be wasmtime's own output, never anyone
 /// else's machine code. Being `'static` and immutable, they outlive the component and
 /// never change, as running them in place also requires.
-pub(crate) unsafe fn load(engine: &Engine, code: &'static [u8]) -> wasmtime::Result<Component> {
+pub(crate) unsafe fn load(
+    engine: &Engine,
+    code: &'static [u8],
+) -> wasmtime::Result<(Component, Claim)> {
+    let Some(claim) = Claim::take() else {
+        wasmtime::bail!("another runtime in this process runs the precompiled code in place");
+    };
     #[cfg(unix)]
     // SAFETY: the caller's contract, above.
-    return unsafe { Component::deserialize_raw(engine, std::ptr::NonNull::from(code)) };
+    let component = unsafe { Component::deserialize_raw(engine, std::ptr::NonNull::from(code)) };
     #[cfg(not(unix))]
     // SAFETY: the caller's contract, above.
-    return unsafe { Component::deserialize(engine, code) };
+    let component = unsafe { Component::deserialize(engine, code) };
+    Ok((component?, claim))
+}
+
+/// Whether some component runs the embedded code in place now.
+static CLAIMED: AtomicBool = AtomicBool::new(false);
+
+/// The right to run the code in place, held by one component at a time: wasmtime finds
+/// the code a trap happened in by its address, and refuses (with a panic) to register two
+/// loads of the same pages. Other runtimes of the process run copies. Dropped after the
+/// component, it lets the next runtime run the code in place.
+pub(crate) struct Claim(());
+
+impl Claim {
+    fn take() -> Option<Claim> {
+        let free = CLAIMED.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire);
+        free.ok().map(|_| Claim(()))
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        CLAIMED.store(false, Ordering::Release);
+    }
 }
 
 #[cfg(unix)]
 mod unix {
     use rustix::mm::{MprotectFlags, mprotect};
 
-    /// Makes the text of code loaded by [`super::load`] executable, and read-only again
-    /// when its component is dropped.
+    /// Makes the text of code loaded by [`super::load`] executable, for good.
     pub(super) struct InPlace;
 
     impl wasmtime::CustomCodeMemory for InPlace {
         /// Any: `publish_executable` refuses text that does not begin a page with an
-        /// error, which the loader answers by compiling, where wasmtime's own check of a
-        /// larger alignment would panic.
+        /// error, which the loader answers by copying the code, where wasmtime's own check
+        /// of a larger alignment would panic.
         fn required_alignment(&self) -> usize {
             1
         }
@@ -60,15 +95,10 @@ mod unix {
             protect(text, len, MprotectFlags::READ | MprotectFlags::EXEC)
         }
 
-        /// Back to read-only rather than the writable the trait describes: the code is the
-        /// binary's, and nothing here patches code. Code that `publish_executable` refused
-        /// was never made executable, and is left as it is: wasmtime unpublishes it all the
-        /// same, and panics on an error.
-        fn unpublish_executable(&self, text: *const u8, len: usize) -> wasmtime::Result<()> {
-            if !text.addr().is_multiple_of(rustix::param::page_size()) {
-                return Ok(());
-            }
-            protect(text, len, MprotectFlags::READ)
+        /// Nothing: the pages stay executable, as the binary's own code does, for the next
+        /// runtime to run in place; they never become writable.
+        fn unpublish_executable(&self, _text: *const u8, _len: usize) -> wasmtime::Result<()> {
+            Ok(())
         }
     }
 

@@ -167,6 +167,33 @@ struct Loaded {
     pre: PluginPre<State>,
     compiled_at_load: Option<String>,
     _ticker: EpochTicker,
+    /// Last, as fields drop in order: after `pre`, which holds the component too.
+    _code: Code,
+}
+
+/// A loaded component and, if it runs the embedded code in place, the claim to do so,
+/// which must outlive it: it drops after the component, as fields drop in order.
+struct Code {
+    component: Component,
+    _in_place: Option<crate::in_place::Claim>,
+}
+
+impl Code {
+    fn in_place(component: Component, claim: crate::in_place::Claim) -> Self {
+        Self {
+            component,
+            _in_place: Some(claim),
+        }
+    }
+}
+
+impl From<Component> for Code {
+    fn from(component: Component) -> Self {
+        Self {
+            component,
+            _in_place: None,
+        }
+    }
 }
 
 /// Epoch ticks drive the deadline: the component yields at every tick, so a call that
@@ -181,23 +208,29 @@ impl Runtime {
         Self::embedded(crate::PRECOMPILED, crate::COMPONENT, config)
     }
 
-    /// `code` if the engine takes it, else `wasm` compiled, with the reason kept.
+    /// `code` run in place if it can be, else from a copy, else `wasm` compiled, with the
+    /// reason kept.
     fn embedded(code: &'static [u8], wasm: &[u8], config: HostConfig) -> Result<Self> {
         let in_place = engine(&config, true)?;
         // SAFETY: `code` is wasmtime's own output: the build script's, made with this same
         // wasmtime (a build-dependency pinned to the same version) and embedded in this
         // binary, or in a test another engine's. wasmtime still checks the version and
         // configuration recorded in it, and a mismatch is refused with an error.
-        match unsafe { crate::in_place::load(&in_place, code) } {
-            Ok(component) => Self::link(in_place, &component, None, config),
+        if let Ok((component, claim)) = unsafe { crate::in_place::load(&in_place, code) } {
+            return Self::link(in_place, Code::in_place(component, claim), None, config);
+        }
+        // Another runtime runs the code in place, or its text does not begin a page of
+        // this machine's size: a copy's does.
+        let engine = engine(&config, false)?;
+        match precompiled(&engine, code) {
+            Ok(component) => Self::link(engine, Code::from(component), None, config),
             Err(refusal) => {
                 let why = format!(
                     "the precompiled component was refused ({refusal:#}); compiled the embedded one instead"
                 );
                 tracing::warn!("{why}");
-                let engine = engine(&config, false)?;
                 let component = compile(&engine, wasm)?;
-                Self::link(engine, &component, Some(why), config)
+                Self::link(engine, Code::from(component), Some(why), config)
             }
         }
     }
@@ -211,14 +244,14 @@ impl Runtime {
         })?;
         let engine = engine(&config, false)?;
         let component = crate::cache::load(&engine, &bytes)?;
-        Self::link(engine, &component, None, config)
+        Self::link(engine, Code::from(component), None, config)
     }
 
     /// Compiles, links and pre-instantiates a component.
     pub fn from_bytes(bytes: &[u8], config: HostConfig) -> Result<Self> {
         let engine = engine(&config, false)?;
         let component = compile(&engine, bytes)?;
-        Self::link(engine, &component, None, config)
+        Self::link(engine, Code::from(component), None, config)
     }
 
     /// Why the embedded precompiled code was not used, if it was not.
@@ -228,7 +261,7 @@ impl Runtime {
 
     fn link(
         engine: Engine,
-        component: &Component,
+        code: Code,
         compiled_at_load: Option<String>,
         config: HostConfig,
     ) -> Result<Self> {
@@ -237,7 +270,7 @@ impl Runtime {
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(load("linking WASI HTTP"))?;
         let pre = linker
-            .instantiate_pre(component)
+            .instantiate_pre(&code.component)
             .map_err(load("linking the component"))?;
         let pre = PluginPre::new(pre).map_err(load(
             "the component does not export sfn:action/start-execution",
@@ -248,6 +281,7 @@ impl Runtime {
             pre,
             compiled_at_load,
             _ticker: ticker,
+            _code: code,
         });
         let connections = Connections::new(config.io_timeouts).map_err(HostError::Config)?;
         Self::configured(loaded, connections, config)
@@ -598,14 +632,16 @@ pub(crate) fn compile(engine: &Engine, wasm: &[u8]) -> Result<Component> {
     Component::new(engine, wasm).map_err(load("compiling the component"))
 }
 
-/// Loads code from the user's cache (see [`crate::cache`]).
+/// Loads code compiled by `Engine::precompile_component`, from a copy.
 pub(crate) fn precompiled(engine: &Engine, code: &[u8]) -> wasmtime::Result<Component> {
     // SAFETY: wasmtime runs precompiled code as it is, so it must come from wasmtime's own
-    // compiler and not from anyone who could write arbitrary machine code. The cache holds
-    // only files this library wrote to the user's own cache after compiling a component
-    // itself, under a key that includes the engine's compatibility hash; wasmtime still
-    // checks the version and configuration recorded in the code and refuses a mismatch
-    // with an error, which the cache answers by compiling.
+    // compiler and not from anyone who could write arbitrary machine code. The two callers
+    // pass only such code: the bytes the build script made with `engine::config` and this
+    // same wasmtime and embedded in this binary, or a file this library wrote to the
+    // user's own cache after compiling a component itself, under a key that includes the
+    // engine's compatibility hash. Either way wasmtime still checks the version and
+    // configuration recorded in the code and refuses a mismatch with an error, which the
+    // callers answer by compiling.
     unsafe { Component::deserialize(engine, code) }
 }
 
@@ -763,7 +799,7 @@ mod tests {
     }
 
     #[test]
-    fn code_that_cannot_run_in_place_is_compiled_instead() {
+    fn code_that_cannot_run_in_place_runs_from_a_copy() {
         // The embedded image 8 bytes past a page boundary: aligned enough to parse, but
         // its text does not begin a page, so it cannot be made executable where it lies.
         let code = crate::PRECOMPILED;
@@ -771,12 +807,29 @@ mod tests {
         let start = (4096 + 8 - buffer.as_ptr().addr() % 4096) % 4096;
         let shifted = &mut buffer[start..start + code.len()];
         shifted.copy_from_slice(code);
+        let in_place = engine(&HostConfig::default(), true).unwrap();
+        // SAFETY: the build script's code, as `Runtime::new` loads it.
+        let refusal = unsafe { crate::in_place::load(&in_place, shifted) }.err();
+        let refusal = format!("{:#}", refusal.expect("refused"));
+        assert!(
+            refusal.contains("does not begin a 4096-byte page"),
+            "{refusal}"
+        );
         let runtime = Runtime::embedded(shifted, crate::COMPONENT, HostConfig::default()).unwrap();
-        let why = runtime
-            .compiled_at_load()
-            .expect("the fallback is reported");
-        assert!(why.contains("does not begin a 4096-byte page"), "{why}");
+        assert_eq!(runtime.compiled_at_load(), None);
         assert_eq!(validate_with(&runtime), Ok(()));
+    }
+
+    #[test]
+    fn a_dropped_runtime_leaves_the_code_to_the_others() {
+        // One runs the embedded code in place, the others copies; wasmtime would panic on
+        // a second load of the same pages, and a dropped runtime must not take them away.
+        let kept = Runtime::new(HostConfig::default()).unwrap();
+        for _ in 0..2 {
+            let dropped = Runtime::new(HostConfig::default()).unwrap();
+            assert_eq!(validate_with(&dropped), Ok(()));
+        }
+        assert_eq!(validate_with(&kept), Ok(()));
     }
 
     #[test]
