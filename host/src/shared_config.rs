@@ -236,7 +236,7 @@ impl HttpClient for LazyHttps {
 
 /// One source of the chain, made when the chain first reaches it: with credentials in the
 /// environment, the first source answers, and the others (an STS client among them) are
-/// never built. That was a tenth of a cold `sfn-start`.
+/// never built. Building them all, and dropping them, was 7–8% of a cold `sfn-start`.
 struct Source {
     name: &'static str,
     make: Box<dyn Fn() -> SharedCredentialsProvider + Send + Sync>,
@@ -313,6 +313,8 @@ impl Chain {
         }
     }
 
+    /// A chain of one provider, for a host that resolves credentials its own way (an
+    /// `SdkConfig`'s provider, say): it is cached and refreshed as the default chain is.
     pub fn from_provider(name: &'static str, provider: impl ProvideCredentials + 'static) -> Chain {
         let shared = SharedCredentialsProvider::new(provider);
         Chain {
