@@ -51,12 +51,14 @@ fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Credentials, Error> 
     }
 }
 
-/// The key id and token travel in HTTP headers, so they must be header-safe; the error
-/// names the rule, never the value.
+/// The key id and token travel in HTTP headers, so they must be header-safe, and the key id
+/// sits in the `Credential=` part of the Authorization header, where a `,`, `/` or `=`
+/// would make it unreadable: it must be what IAM issues (`[\w]+`). The error names the
+/// rule, never the value.
 fn check(credentials: &Credentials) -> Result<(), Error> {
     let mut errors = Vec::new();
-    if !is_visible_ascii(&credentials.access_key_id) {
-        errors.push("the access key id must be non-empty visible ASCII without spaces");
+    if !is_key_id(&credentials.access_key_id) {
+        errors.push(KEY_ID_RULE);
     }
     if credentials.secret_access_key.is_empty() {
         errors.push("the secret access key must not be empty");
@@ -77,6 +79,16 @@ fn check(credentials: &Credentials) -> Result<(), Error> {
             .map(|m| FieldError::new("credentials", m))
             .collect(),
     ))
+}
+
+const KEY_ID_RULE: &str =
+    "the access key id must be one or more letters, digits or underscores, as IAM issues them";
+
+fn is_key_id(value: &str) -> bool {
+    !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 fn is_visible_ascii(value: &str) -> bool {
@@ -158,10 +170,7 @@ mod tests {
         assert_eq!(
             error,
             Error::InvalidConfig(vec![
-                FieldError::new(
-                    "credentials",
-                    "the access key id must be non-empty visible ASCII without spaces"
-                ),
+                FieldError::new("credentials", KEY_ID_RULE),
                 FieldError::new(
                     "credentials",
                     "the session token must be visible ASCII without spaces"
