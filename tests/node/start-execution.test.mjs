@@ -316,7 +316,7 @@ describe('prepare', () => {
   test('session credentials add a signed x-amz-security-token', () => {
     const { session } = moto;
     const request = sfn.prepare(machine(), options(session));
-    // aws-sigv4 emits the token after the authorization header.
+    // The token follows the authorization header, as the aws-sigv4 crate emits it.
     assert.deepEqual(
       request.headers.map(([k]) => k),
       [

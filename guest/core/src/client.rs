@@ -118,10 +118,7 @@ impl Client {
     ) -> Attempted<T> {
         let (mut attempts, mut unsure) = (0, false);
         loop {
-            let request = match self.sign(target, body.to_string(), io.now()) {
-                Ok(request) => request,
-                Err(error) => return Attempted::failed(error, attempts, false, unsure),
-            };
+            let request = self.sign(target, body.to_string(), io.now());
             attempts += 1;
             let failed = match self.attempt(io, &request, &parse) {
                 Ok(value) => {
@@ -145,12 +142,7 @@ impl Client {
     }
 
     /// A request of the operation `target`, signed at `now`.
-    pub fn sign(
-        &self,
-        target: &str,
-        body: String,
-        now: SystemTime,
-    ) -> Result<SignedRequest, Error> {
+    pub fn sign(&self, target: &str, body: String, now: SystemTime) -> SignedRequest {
         let (endpoint, region, credentials) = (&self.endpoint, &self.region, &self.credentials);
         sign::sign_request(endpoint, region, target, body, credentials, now)
     }

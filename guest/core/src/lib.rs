@@ -55,7 +55,7 @@ pub fn prepare(
     env: &dyn Fn(&str) -> Option<String>,
     now: SystemTime,
 ) -> Result<SignedRequest, Error> {
-    start::resolve(config, options, env, None, start::Mode::Start)?.sign(now)
+    Ok(start::resolve(config, options, env, None, start::Mode::Start)?.sign(now))
 }
 
 /// As [`prepare`], for StartSyncExecution: the request [`start_sync`] would send first.
@@ -65,7 +65,7 @@ pub fn prepare_sync(
     env: &dyn Fn(&str) -> Option<String>,
     now: SystemTime,
 ) -> Result<SignedRequest, Error> {
-    start::resolve(config, options, env, None, start::Mode::Sync)?.sign(now)
+    Ok(start::resolve(config, options, env, None, start::Mode::Sync)?.sign(now))
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use proptest::test_runner::Config;
+use sfn_test_kit::sigv4::{self, Credential};
 
 use crate::io::SendError;
 use crate::io::scripted::Scripted;
@@ -332,6 +333,60 @@ proptest! {
         let mut io = Scripted::new([Err(SendError::Permanent("not sent".into()))]);
         let _ = start(&config, &options, &|_: &str| None, &mut io);
         prop_assert_eq!(io.sent.len(), 1);
+    }
+}
+
+/// Credentials as `credentials::check` lets them through: a key id of IAM's `[\w]+`, a
+/// token of visible ASCII without spaces, and any secret at all.
+fn signing_credentials() -> impl Strategy<Value = Credentials> {
+    let token = proptest::option::of("[!-~]{1,300}");
+    ("[A-Za-z0-9_]{1,40}", ".{1,60}", token).prop_map(
+        |(access_key_id, secret_access_key, session_token)| Credentials {
+            access_key_id,
+            secret_access_key,
+            session_token,
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(cases(1_000))]
+
+    /// What the core signs verifies with the test kit's verifier, which shares no code with
+    /// it (written from the AWS spec), for any key, secret, token, region, input and time
+    /// (1970 to 2226), in the scope of the ARN's region and the signing day.
+    #[test]
+    fn every_signed_request_verifies_independently(
+        credentials in signing_credentials(),
+        region in region(),
+        text in any::<String>(),
+        seconds in 0u64..8_000_000_000,
+    ) {
+        let partition = partition::of_region(region).expect("a known region");
+        let config = StartExecutionConfig {
+            state_machine_arn: format!("arn:{}:states:{region}:123456789012:stateMachine:m", partition.id),
+            input: Some(serde_json::to_string(&text).expect("a string is JSON")),
+            ..StartExecutionConfig::default()
+        };
+        let options = ClientOptions {
+            credentials: Some(credentials.clone()),
+            ..ClientOptions::default()
+        };
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(seconds);
+        let signed = crate::prepare(&config, &options, &|_: &str| None, now)
+            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        let mut key = Credential::new(&credentials.access_key_id, &credentials.secret_access_key);
+        if let Some(token) = &credentials.session_token {
+            key = key.with_session_token(token);
+        }
+        let body = signed.body.as_bytes();
+        let scope = sigv4::verify("POST", "/", &signed.headers, body, &[key], now, None)
+            .map_err(TestCaseError::fail)?;
+        let day = sigv4::amz_date_of(now)[..8].to_string();
+        prop_assert_eq!(
+            (scope.region.as_str(), scope.service.as_str(), scope.date),
+            (region, crate::sign::SERVICE, day)
+        );
     }
 }
 

@@ -110,7 +110,7 @@ pub fn start_sync(
 
 impl Call<'_> {
     /// The request as given, signed at `now`: what `prepare` returns.
-    pub fn sign(&self, now: SystemTime) -> Result<SignedRequest, Error> {
+    pub fn sign(&self, now: SystemTime) -> SignedRequest {
         let body = self.body.clone();
         self.client.sign(self.target, body, now)
     }

@@ -1,8 +1,8 @@
 //! An independent AWS Signature Version 4 verifier for the Step Functions stand-in.
 //!
-//! Written from the AWS spec with hmac, sha2 and hex only, never with the aws-sigv4
-//! crate: a verifier that shared code with the signer could share its bugs too, and
-//! would then accept a wrongly signed request.
+//! Written from the AWS spec with hmac, sha2 and hex only, never with the core's signer
+//! (`sfn_core::sign`): a verifier that shared code with the signer could share its bugs
+//! too, and would then accept a wrongly signed request.
 //!
 //! Error messages name the exact cause but never contain a secret access key or a
 //! session token, so test output can be pasted anywhere.
