@@ -5,9 +5,10 @@
 //! crate: every value signed is already canonical (the path is `/`; the authority comes
 //! from a parsed URI; the key id and session token are checked to be visible ASCII without
 //! spaces before signing), so there is nothing to normalise or encode, and no way to fail.
-//! Inside the component that cut signing time by half and the plugin by a quarter (see the
-//! README's *Measuring*). The published vector, botocore, moto and the test kit's
-//! independent verifier check every byte.
+//! Measured in the component, both built at opt-level "z": a warm instantiate + prepare
+//! went from 81 to 58 µs, and the plugin from 393,522 to 281,962 bytes. The shared vector
+//! (botocore's), the botocore oracle, moto and the test kit's independent verifier (a
+//! property test) check every byte.
 
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
