@@ -10,6 +10,7 @@
 //! [`prepare`] and [`start`].
 
 mod arn;
+pub mod calendar;
 mod client;
 mod credentials;
 pub mod endpoint;
