@@ -24,6 +24,7 @@
 pub mod cache;
 mod engine;
 mod error;
+mod exports;
 mod in_place;
 mod outbound;
 pub mod policy;
@@ -39,15 +40,6 @@ pub use sfn_core::types::{
     ServiceError, SignedRequest, StartExecutionConfig,
 };
 pub use shared_config::{CredentialSource, Settings};
-
-mod bindings {
-    wasmtime::component::bindgen!({
-        path: "../wit",
-        world: "plugin",
-        exports: { default: async },
-        with: { "sfn:action/types": sfn_core::types },
-    });
-}
 
 include!(concat!(env!("OUT_DIR"), "/components.rs"));
 

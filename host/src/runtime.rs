@@ -7,13 +7,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::component::{Component, InstancePre, Linker, ResourceTable};
 use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::bindings::exports::sfn::action::start_execution::Guest;
-use crate::bindings::{Plugin, PluginPre};
+use crate::exports::{Exports, Guest};
 use crate::outbound::{Connections, Outbound, Timeouts};
 use crate::policy::Policy;
 use crate::shared_config::{self, CredentialSource, Settings};
@@ -164,7 +163,8 @@ pub struct Runtime {
 /// What every configuration of one loaded component shares.
 struct Loaded {
     engine: Engine,
-    pre: PluginPre<State>,
+    pre: InstancePre<State>,
+    exports: Exports,
     compiled_at_load: Option<String>,
     _ticker: EpochTicker,
     /// Last, as fields drop in order: after `pre`, which holds the component too.
@@ -272,13 +272,13 @@ impl Runtime {
         let pre = linker
             .instantiate_pre(&code.component)
             .map_err(load("linking the component"))?;
-        let pre = PluginPre::new(pre).map_err(load(
-            "the component does not export sfn:action/start-execution",
-        ))?;
+        let exports = Exports::find(&code.component)
+            .map_err(|why| HostError::Load(wasmtime::Error::msg(why)))?;
         let ticker = EpochTicker::start(engine.clone());
         let loaded = Arc::new(Loaded {
             engine,
             pre,
+            exports,
             compiled_at_load,
             _ticker: ticker,
             _code: code,
@@ -320,8 +320,7 @@ impl Runtime {
         config: &StartExecutionConfig,
     ) -> Result<Result<(), Vec<FieldError>>> {
         self.bounded(async {
-            let (mut store, plugin) = self.instantiate().await?;
-            let exports = plugin.sfn_action_start_execution();
+            let (mut store, exports) = self.instantiate().await?;
             trapped(exports.call_validate(&mut store, config).await)
         })
         .await
@@ -358,7 +357,7 @@ impl Runtime {
         options: &ClientOptions,
         export: impl AsyncFnOnce(
             &mut Store<State>,
-            &Guest,
+            &Guest<'_>,
             ClientOptions,
         ) -> wasmtime::Result<std::result::Result<SignedRequest, Error>>,
     ) -> Result<Result<SignedRequest, Error>> {
@@ -367,9 +366,8 @@ impl Runtime {
                 Ok(options) => options,
                 Err(error) => return Ok(Err(error)),
             };
-            let (mut store, plugin) = self.instantiate().await?;
-            let exports = plugin.sfn_action_start_execution();
-            trapped(export(&mut store, exports, options).await)
+            let (mut store, exports) = self.instantiate().await?;
+            trapped(export(&mut store, &exports, options).await)
         })
         .await
     }
@@ -461,7 +459,7 @@ impl Runtime {
         extra: Duration,
         export: impl AsyncFnOnce(
             &mut Store<State>,
-            &Guest,
+            &Guest<'_>,
             ClientOptions,
         ) -> wasmtime::Result<std::result::Result<T, Failure>>,
     ) -> Result<std::result::Result<T, Failure>> {
@@ -472,9 +470,8 @@ impl Runtime {
                 Ok(options) => within_timeout(&options, limit, began.elapsed()),
                 Err(error) => return Ok(Err(Failure::refused(error))),
             };
-            let (mut store, plugin) = self.instantiate().await?;
-            let exports = plugin.sfn_action_start_execution();
-            let outcome = trapped(export(&mut store, exports, options).await)?;
+            let (mut store, exports) = self.instantiate().await?;
+            let outcome = trapped(export(&mut store, &exports, options).await)?;
             let explain = |error| store.data().outbound.explain(error);
             Ok(outcome.map_err(|f| Failure {
                 error: explain(f.error),
@@ -512,19 +509,19 @@ impl Runtime {
         })
     }
 
-    async fn instantiate(&self) -> Result<(Store<State>, Plugin)> {
+    async fn instantiate(&self) -> Result<(Store<State>, Guest<'_>)> {
         let outbound = Outbound::new(self.policy.clone(), self.connections.clone());
         let mut store = Store::new(&self.loaded.engine, State::new(&self.config, outbound));
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(1);
         store.epoch_deadline_async_yield_and_update(1);
-        let plugin = self
+        let instance = self
             .loaded
             .pre
             .instantiate_async(&mut store)
             .await
             .map_err(|e| HostError::Load(e.context("instantiating the component")))?;
-        Ok((store, plugin))
+        Ok((store, self.loaded.exports.of(instance)))
     }
 
     /// The deadline covers instantiation too: a component's start-up runs guest code.

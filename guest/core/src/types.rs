@@ -1,7 +1,7 @@
 //! The records and variants of the WIT interface `sfn:action/types`, the one Rust definition
 //! of each: the core speaks them, the plugin exports them (wit-bindgen's `with`), and the
-//! host lifts and lowers them (wasmtime's `bindgen!` `with`, using the derives that the
-//! `wasmtime` feature turns on). A field added to the WIT is added here and nowhere else.
+//! host lifts and lowers them (its `exports` module, using the derives that the `wasmtime`
+//! feature turns on). A field added to the WIT is added here and nowhere else.
 //!
 //! The docs are the WIT's; names follow it in Rust's case.
 
