@@ -3,33 +3,58 @@
 //!
 //! `bindgen!`'s bindings type-check all seven at every instantiation, and every call is an
 //! instantiation: measured, about 2.5 µs of a 52 µs warm instantiate + prepare, for six
-//! functions the call never runs. The signatures below are the WIT's (`wit/sfn-action.wit`),
-//! over the core's types; wasmtime checks the one called against the component, and a
-//! mismatch is an error, never undefined behaviour. The tests call every function.
+//! functions the call never runs. Each function's signature is that of the `Runtime`
+//! method that calls it, over the core's types (the WIT's); wasmtime checks it against the
+//! component at the call, and a mismatch is an error, never undefined behaviour. The tests
+//! call every function.
 
 use wasmtime::component::{
     Component, ComponentExportIndex, ComponentNamedList, ComponentType, Instance, Lift, Lower,
 };
 use wasmtime::{AsContextMut, Store};
 
-use crate::{
-    ClientOptions, Error, Execution, Failure, FieldError, Outcome, SignedRequest,
-    StartExecutionConfig,
-};
-
 /// The exported interface, by its versioned name.
 const INTERFACE: &str = "sfn:action/start-execution@0.2.0";
 
-/// Where each function of the interface is in one component.
-pub(crate) struct Exports {
-    validate: ComponentExportIndex,
-    prepare: ComponentExportIndex,
-    prepare_sync: ComponentExportIndex,
-    start: ComponentExportIndex,
-    start_sync: ComponentExportIndex,
-    describe: ComponentExportIndex,
-    wait: ComponentExportIndex,
+/// A function of the interface. Its signature is the `Runtime` method's that calls it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Function {
+    Validate,
+    Prepare,
+    PrepareSync,
+    Start,
+    StartSync,
+    Describe,
+    Wait,
 }
+
+impl Function {
+    const ALL: [Function; 7] = [
+        Function::Validate,
+        Function::Prepare,
+        Function::PrepareSync,
+        Function::Start,
+        Function::StartSync,
+        Function::Describe,
+        Function::Wait,
+    ];
+
+    /// Its name in the WIT.
+    fn name(self) -> &'static str {
+        match self {
+            Function::Validate => "validate",
+            Function::Prepare => "prepare",
+            Function::PrepareSync => "prepare-sync",
+            Function::Start => "start",
+            Function::StartSync => "start-sync",
+            Function::Describe => "describe",
+            Function::Wait => "wait",
+        }
+    }
+}
+
+/// Where each function of the interface is in one component, in [`Function::ALL`]'s order.
+pub(crate) struct Exports(Vec<ComponentExportIndex>);
 
 impl Exports {
     /// The functions of `component`, or the name of the first one it does not export.
@@ -37,20 +62,17 @@ impl Exports {
         let interface = component
             .get_export_index(None, INTERFACE)
             .ok_or_else(|| format!("the component does not export {INTERFACE}"))?;
-        let function = |name: &str| {
+        let find = |function: Function| {
+            let name = function.name();
             component
                 .get_export_index(Some(&interface), name)
                 .ok_or_else(|| format!("the component's {INTERFACE} has no function {name}"))
         };
-        Ok(Self {
-            validate: function("validate")?,
-            prepare: function("prepare")?,
-            prepare_sync: function("prepare-sync")?,
-            start: function("start")?,
-            start_sync: function("start-sync")?,
-            describe: function("describe")?,
-            wait: function("wait")?,
-        })
+        Function::ALL
+            .into_iter()
+            .map(find)
+            .collect::<Result<_, _>>()
+            .map(Self)
     }
 
     /// The functions of `instance`, an instance of the component they were found in.
@@ -62,99 +84,29 @@ impl Exports {
     }
 }
 
-/// One instance's functions, to call as `bindgen!`'s `Guest` calls them.
+/// One instance's functions.
 pub(crate) struct Guest<'a> {
     instance: Instance,
     exports: &'a Exports,
 }
 
-type Call<T> = wasmtime::Result<T>;
-
 impl Guest<'_> {
-    pub(crate) async fn call_validate<T: Send>(
+    /// Type-checks `function` as taking `P` and returning `R`, and calls it.
+    pub(crate) async fn call<T: Send, P, R>(
         &self,
         store: &mut Store<T>,
-        config: &StartExecutionConfig,
-    ) -> Call<Result<(), Vec<FieldError>>> {
-        self.call(store, &self.exports.validate, (config,)).await
-    }
-
-    pub(crate) async fn call_prepare<T: Send>(
-        &self,
-        store: &mut Store<T>,
-        config: &StartExecutionConfig,
-        options: &ClientOptions,
-    ) -> Call<Result<SignedRequest, Error>> {
-        self.call(store, &self.exports.prepare, (config, options))
-            .await
-    }
-
-    pub(crate) async fn call_prepare_sync<T: Send>(
-        &self,
-        store: &mut Store<T>,
-        config: &StartExecutionConfig,
-        options: &ClientOptions,
-    ) -> Call<Result<SignedRequest, Error>> {
-        self.call(store, &self.exports.prepare_sync, (config, options))
-            .await
-    }
-
-    pub(crate) async fn call_start<T: Send>(
-        &self,
-        store: &mut Store<T>,
-        config: &StartExecutionConfig,
-        options: &ClientOptions,
-    ) -> Call<Result<Execution, Failure>> {
-        self.call(store, &self.exports.start, (config, options))
-            .await
-    }
-
-    pub(crate) async fn call_start_sync<T: Send>(
-        &self,
-        store: &mut Store<T>,
-        config: &StartExecutionConfig,
-        options: &ClientOptions,
-    ) -> Call<Result<Outcome, Failure>> {
-        self.call(store, &self.exports.start_sync, (config, options))
-            .await
-    }
-
-    pub(crate) async fn call_describe<T: Send>(
-        &self,
-        store: &mut Store<T>,
-        execution_arn: &str,
-        options: &ClientOptions,
-    ) -> Call<Result<Outcome, Failure>> {
-        self.call(store, &self.exports.describe, (execution_arn, options))
-            .await
-    }
-
-    pub(crate) async fn call_wait<T: Send>(
-        &self,
-        store: &mut Store<T>,
-        execution_arn: &str,
-        options: &ClientOptions,
-        max_wait_ms: u64,
-    ) -> Call<Result<Outcome, Failure>> {
-        let params = (execution_arn, options, max_wait_ms);
-        self.call(store, &self.exports.wait, params).await
-    }
-
-    /// Type-checks the function at `index` as taking `P` and returning `R`, and calls it.
-    async fn call<T: Send, P, R>(
-        &self,
-        store: &mut Store<T>,
-        index: &ComponentExportIndex,
+        function: Function,
         params: P,
-    ) -> Call<R>
+    ) -> wasmtime::Result<R>
     where
         P: ComponentNamedList + Lower + Send + Sync,
         R: ComponentType + Lift + Send + Sync + 'static,
     {
-        let function = self
+        let index = &self.exports.0[function as usize];
+        let typed = self
             .instance
             .get_typed_func::<P, (R,)>(store.as_context_mut(), index)?;
-        let (result,) = function.call_async(store, params).await?;
+        let (result,) = typed.call_async(store, params).await?;
         Ok(result)
     }
 }

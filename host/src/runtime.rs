@@ -12,7 +12,7 @@ use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::exports::{Exports, Guest};
+use crate::exports::{Exports, Function, Guest};
 use crate::outbound::{Connections, Outbound, Timeouts};
 use crate::policy::Policy;
 use crate::shared_config::{self, CredentialSource, Settings};
@@ -320,8 +320,8 @@ impl Runtime {
         config: &StartExecutionConfig,
     ) -> Result<Result<(), Vec<FieldError>>> {
         self.bounded(async {
-            let (mut store, exports) = self.instantiate().await?;
-            trapped(exports.call_validate(&mut store, config).await)
+            let (mut store, guest) = self.instantiate().await?;
+            trapped(guest.call(&mut store, Function::Validate, (config,)).await)
         })
         .await
     }
@@ -332,8 +332,10 @@ impl Runtime {
         config: &StartExecutionConfig,
         options: &ClientOptions,
     ) -> Result<Result<SignedRequest, Error>> {
-        self.sign(options, async |store, exports, options| {
-            exports.call_prepare(store, config, &options).await
+        self.sign(options, async |store, guest, options| {
+            guest
+                .call(store, Function::Prepare, (config, &options))
+                .await
         })
         .await
     }
@@ -344,8 +346,10 @@ impl Runtime {
         config: &StartExecutionConfig,
         options: &ClientOptions,
     ) -> Result<Result<SignedRequest, Error>> {
-        self.sign(options, async |store, exports, options| {
-            exports.call_prepare_sync(store, config, &options).await
+        self.sign(options, async |store, guest, options| {
+            guest
+                .call(store, Function::PrepareSync, (config, &options))
+                .await
         })
         .await
     }
@@ -366,8 +370,8 @@ impl Runtime {
                 Ok(options) => options,
                 Err(error) => return Ok(Err(error)),
             };
-            let (mut store, exports) = self.instantiate().await?;
-            trapped(export(&mut store, &exports, options).await)
+            let (mut store, guest) = self.instantiate().await?;
+            trapped(export(&mut store, &guest, options).await)
         })
         .await
     }
@@ -384,7 +388,9 @@ impl Runtime {
             options,
             limit,
             Duration::ZERO,
-            async |store, exports, options| exports.call_start(store, config, &options).await,
+            async |store, guest, options| {
+                guest.call(store, Function::Start, (config, &options)).await
+            },
         )
         .await
     }
@@ -402,7 +408,11 @@ impl Runtime {
             options,
             limit,
             Duration::ZERO,
-            async |store, exports, options| exports.call_start_sync(store, config, &options).await,
+            async |store, guest, options| {
+                guest
+                    .call(store, Function::StartSync, (config, &options))
+                    .await
+            },
         )
         .await
     }
@@ -418,8 +428,9 @@ impl Runtime {
             options,
             limit,
             Duration::ZERO,
-            async |store, exports, options| {
-                exports.call_describe(store, execution_arn, &options).await
+            async |store, guest, options| {
+                let params = (execution_arn, &options);
+                guest.call(store, Function::Describe, params).await
             },
         )
         .await
@@ -435,10 +446,9 @@ impl Runtime {
     ) -> Result<Result<Outcome, Failure>> {
         let limit = self.config.timeout;
         let max_wait_ms = u64::try_from(max_wait.as_millis()).unwrap_or(u64::MAX);
-        self.call(options, limit, max_wait, async |store, exports, options| {
-            exports
-                .call_wait(store, execution_arn, &options, max_wait_ms)
-                .await
+        self.call(options, limit, max_wait, async |store, guest, options| {
+            let params = (execution_arn, &options, max_wait_ms);
+            guest.call(store, Function::Wait, params).await
         })
         .await
     }
@@ -470,8 +480,8 @@ impl Runtime {
                 Ok(options) => within_timeout(&options, limit, began.elapsed()),
                 Err(error) => return Ok(Err(Failure::refused(error))),
             };
-            let (mut store, exports) = self.instantiate().await?;
-            let outcome = trapped(export(&mut store, &exports, options).await)?;
+            let (mut store, guest) = self.instantiate().await?;
+            let outcome = trapped(export(&mut store, &guest, options).await)?;
             let explain = |error| store.data().outbound.explain(error);
             Ok(outcome.map_err(|f| Failure {
                 error: explain(f.error),
@@ -841,6 +851,24 @@ mod tests {
             shown.starts_with("linking the component: ") && shown.contains("wasi:filesystem/"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn an_export_called_with_another_signature_is_an_error() {
+        let runtime = Runtime::new(HostConfig::default()).unwrap();
+        let tokio = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let config = StartExecutionConfig::default();
+        let refused = tokio.block_on(async {
+            let (mut store, guest) = runtime.instantiate().await.unwrap();
+            // `validate` returns a result, not a number.
+            let call = guest.call::<_, _, u32>(&mut store, Function::Validate, (&config,));
+            call.await.err()
+        });
+        let shown = format!("{:#}", refused.expect("refused"));
+        assert!(shown.contains("type mismatch"), "{shown}");
     }
 
     #[test]
