@@ -25,8 +25,8 @@ pub(crate) fn allow(config: &mut Config) {
 }
 
 /// `code`, made by `Engine::precompile_component`, as a component whose code runs in
-/// place (an engine without [`allow`] copies it instead), with the [`Claim`] that it needs
-/// kept for as long as the component lives.
+/// place (an engine without [`allow`] copies it instead). The caller holds the [`Claim`],
+/// and keeps it for as long as the component lives.
 ///
 /// # Safety
 /// As `Component::deserialize`: the bytes must be wasmtime's own output, never anyone
@@ -35,17 +35,15 @@ pub(crate) fn allow(config: &mut Config) {
 pub(crate) unsafe fn load(
     engine: &Engine,
     code: &'static [u8],
-) -> wasmtime::Result<(Component, Claim)> {
-    let Some(claim) = Claim::take() else {
-        wasmtime::bail!("another runtime in this process runs the precompiled code in place");
-    };
+    _claim: &Claim,
+) -> wasmtime::Result<Component> {
     #[cfg(unix)]
     // SAFETY: the caller's contract, above.
     let component = unsafe { Component::deserialize_raw(engine, std::ptr::NonNull::from(code)) };
     #[cfg(not(unix))]
     // SAFETY: the caller's contract, above.
     let component = unsafe { Component::deserialize(engine, code) };
-    Ok((component?, claim))
+    component
 }
 
 /// Whether some component runs the embedded code in place now.
@@ -58,7 +56,8 @@ static CLAIMED: AtomicBool = AtomicBool::new(false);
 pub(crate) struct Claim(());
 
 impl Claim {
-    fn take() -> Option<Claim> {
+    /// The claim, unless another component holds it.
+    pub(crate) fn take() -> Option<Claim> {
         let free = CLAIMED.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire);
         free.ok().map(|_| Claim(()))
     }

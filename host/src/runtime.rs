@@ -211,13 +211,16 @@ impl Runtime {
     /// `code` run in place if it can be, else from a copy, else `wasm` compiled, with the
     /// reason kept.
     fn embedded(code: &'static [u8], wasm: &[u8], config: HostConfig) -> Result<Self> {
-        let in_place = engine(&config, true)?;
-        // SAFETY: `code` is wasmtime's own output: the build script's, made with this same
-        // wasmtime (a build-dependency pinned to the same version) and embedded in this
-        // binary, or in a test another engine's. wasmtime still checks the version and
-        // configuration recorded in it, and a mismatch is refused with an error.
-        if let Ok((component, claim)) = unsafe { crate::in_place::load(&in_place, code) } {
-            return Self::link(in_place, Code::in_place(component, claim), None, config);
+        // Unless another runtime runs the code in place: then no engine is made for it.
+        if let Some(claim) = crate::in_place::Claim::take() {
+            let in_place = engine(&config, true)?;
+            // SAFETY: `code` is wasmtime's own output: the build script's, made with this
+            // same wasmtime (a build-dependency pinned to the same version) and embedded in
+            // this binary, or in a test another engine's. wasmtime still checks the version
+            // and configuration recorded in it, and a mismatch is refused with an error.
+            if let Ok(component) = unsafe { crate::in_place::load(&in_place, code, &claim) } {
+                return Self::link(in_place, Code::in_place(component, claim), None, config);
+            }
         }
         // Another runtime runs the code in place, or its text does not begin a page of
         // this machine's size: a copy's does.
@@ -816,8 +819,16 @@ mod tests {
         let shifted = &mut buffer[start..start + code.len()];
         shifted.copy_from_slice(code);
         let in_place = engine(&HostConfig::default(), true).unwrap();
+        // Other tests' runtimes hold the claim for a moment at a time.
+        let claim = loop {
+            match crate::in_place::Claim::take() {
+                Some(claim) => break claim,
+                None => std::thread::sleep(Duration::from_millis(1)),
+            }
+        };
         // SAFETY: the build script's code, as `Runtime::new` loads it.
-        let refusal = unsafe { crate::in_place::load(&in_place, shifted) }.err();
+        let refusal = unsafe { crate::in_place::load(&in_place, shifted, &claim) }.err();
+        drop(claim);
         let refusal = format!("{:#}", refusal.expect("refused"));
         assert!(
             refusal.contains("does not begin a 4096-byte page"),
