@@ -20,7 +20,11 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::time::{Instant, Sleep};
-use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
+use wasmtime::StoreContextMut;
+use wasmtime::component::{Linker, Resource};
+use wasmtime_wasi_http::p2::bindings::{self, http::outgoing_handler::Host as _};
+use wasmtime_wasi_http::p2::types::HostOutgoingRequest;
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttp, WasiHttpHooks, WasiHttpView};
 
 use crate::Error as CallError;
 use crate::policy::Policy;
@@ -248,4 +252,40 @@ impl WasiHttpHooks for Outbound {
             Ok((response, Box::new(async { Ok(()) }) as Sent))
         })
     }
+}
+
+/// Where the component finds `handle`: the `wasi:http` version wasmtime-wasi-http 48
+/// implements (components importing an earlier 0.2 link to it too).
+const OUTGOING_HANDLER: &str = "wasi:http/outgoing-handler@0.2.12";
+
+/// Links `wasi:http`: wasmtime-wasi-http's, except that `handle` also drops the request
+/// options it is given. wasmtime-wasi-http 48 reads them and leaves them in the store's
+/// table, one per request: unnoticed in a store that makes one request, a leak in a store
+/// that serves call after call (see `runtime::Warm`).
+pub(crate) fn add_to_linker<T: WasiHttpView + 'static>(
+    linker: &mut Linker<T>,
+) -> wasmtime::Result<()> {
+    let options = bindings::LinkOptions::default();
+    bindings::http::types::add_to_linker::<_, WasiHttp>(linker, &options.into(), T::http)?;
+    linker.instance(OUTGOING_HANDLER)?.func_wrap(
+        "handle",
+        |mut store: StoreContextMut<'_, T>, params| {
+            let (request, options): (
+                Resource<HostOutgoingRequest>,
+                Option<Resource<RequestOptions>>,
+            ) = params;
+            let mut http = store.data_mut().http();
+            let given = options.as_ref().map(|options| options.rep());
+            let handled = http.handle(request, options);
+            if let Some(rep) = given {
+                // Already read by `handle`; gone if `handle` ever starts dropping them.
+                let _ = http.table.delete(Resource::<RequestOptions>::new_own(rep));
+            }
+            match handled {
+                Ok(response) => Ok((Ok(response),)),
+                // An error code is the component's to handle; anything else traps.
+                Err(error) => Ok((Err(error.downcast()?),)),
+            }
+        },
+    )
 }

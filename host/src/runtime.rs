@@ -270,8 +270,7 @@ impl Runtime {
     ) -> Result<Self> {
         let mut linker = Linker::<State>::new(&engine);
         link_wasi(&mut linker).map_err(load("linking WASI"))?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
-            .map_err(load("linking WASI HTTP"))?;
+        crate::outbound::add_to_linker(&mut linker).map_err(load("linking WASI HTTP"))?;
         let pre = linker
             .instantiate_pre(&code.component)
             .map_err(load("linking the component"))?;
