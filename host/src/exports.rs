@@ -1,8 +1,8 @@
 //! The functions of `sfn:action/start-execution`, the interface the component exports:
 //! found once at load, and type-checked one at a time, when a call runs one.
 //!
-//! `bindgen!`'s bindings type-check all seven at every instantiation, and every call is an
-//! instantiation: measured, about 2.5 µs of a 52 µs warm instantiate + prepare, for six
+//! `bindgen!`'s bindings type-check all seven at every instantiation, and a call without a
+//! kept instance is an instantiation: measured, about 2.5 µs of a 52 µs warm instantiate + prepare, for six
 //! functions the call never runs. Each function's signature is that of the `Runtime`
 //! method that calls it, over the core's types (the WIT's); wasmtime checks it against the
 //! component at the call, and a mismatch is an error, never undefined behaviour. The tests

@@ -1,7 +1,8 @@
 //! Runs the `sfn:action` StartExecution component under wasmtime.
 //!
-//! Engine, linker and pre-instantiation are done once in [`Runtime::new`]; every call gets a
-//! fresh store with its own memory limit, deadline, environment and outbound policy. The
+//! Engine, linker and pre-instantiation are done once in [`Runtime::new`]. A call runs in a
+//! store of its runtime's, with that runtime's memory limit, environment and outbound
+//! policy and a deadline of its own: the store the runtime's last call left, or a new one. The
 //! WIT's types are `sfn_core`'s, re-exported here: nothing is converted at the boundary.
 //!
 //! ```no_run
@@ -30,11 +31,12 @@ mod outbound;
 pub mod policy;
 mod runtime;
 pub mod shared_config;
+mod warm;
 
 pub use error::HostError;
 pub use outbound::Timeouts;
 pub use policy::Policy;
-pub use runtime::{HostConfig, Instances, POOLED_CALLS, Runtime};
+pub use runtime::{HostConfig, Instances, KEPT_INSTANCES, KEPT_MEMORY, POOLED_CALLS, Runtime};
 pub use sfn_core::types::{
     BillingDetails, ClientOptions, Credentials, Error, Execution, Failure, FieldError, Outcome,
     ServiceError, SignedRequest, StartExecutionConfig,

@@ -1,4 +1,4 @@
-//! Engine, pre-instantiated component, and a fresh store per call.
+//! Engine, pre-instantiated component, and the stores that calls run in.
 
 use std::fmt;
 use std::path::Path;
@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use wasmtime::component::{Component, InstancePre, Linker, ResourceTable};
-use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::component::{Component, Instance, InstancePre, Linker, ResourceTable};
+use wasmtime::{Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
@@ -16,6 +16,7 @@ use crate::exports::{Exports, Function, Guest};
 use crate::outbound::{Connections, Outbound, Timeouts};
 use crate::policy::Policy;
 use crate::shared_config::{self, CredentialSource, Settings};
+use crate::warm::{Budget, Kept};
 use crate::{
     ClientOptions, Error, Execution, FORWARDED_VARIABLES, Failure, FieldError, HostError, Outcome,
     SignedRequest, StartExecutionConfig,
@@ -45,6 +46,15 @@ pub struct HostConfig {
     /// Where instances get their memory. Read when the component is loaded; a runtime made
     /// by [`Runtime::with_config`] keeps the loaded one's.
     pub instances: Instances,
+    /// Whether an instance whose call ended cleanly serves this runtime's next call (the
+    /// default), instead of every call getting a fresh one. A kept instance has run only
+    /// this runtime's calls, with its environment and policy, and holds no host resource
+    /// between them; the component keeps no state between calls. Its linear memory is not
+    /// cleared, though: a host that must not let one call's credentials lie in memory that
+    /// the next call runs in (even freed, and unread) sets this to `false`, at about 50 µs
+    /// a call. An instance that traps, is stopped, or grew its memory past
+    /// [`KEPT_MEMORY`] is never kept.
+    pub reuse_instances: bool,
     /// Where a call's credentials come from when it brings none.
     pub credentials: CredentialSource,
     /// Endpoint, attempts, FIPS and dual-stack for calls that do not set their own.
@@ -72,6 +82,17 @@ const REPORTING_GRACE: Duration = Duration::from_millis(250);
 /// memory.
 pub const POOLED_CALLS: u32 = 256;
 
+/// Instances kept between calls at most, over all the runtimes of one loaded component
+/// (see [`HostConfig::reuse_instances`]). With [`Instances::Pooled`] they have slots of
+/// their own, beyond [`POOLED_CALLS`].
+pub const KEPT_INSTANCES: u32 = 32;
+
+/// The largest linear memory an instance may have grown to and still be kept. A kept
+/// instance holds its memory: a small call's is 1.1 MiB; one with a 262,144-byte input
+/// grows it to 2.4 MiB, and is not kept (such a call takes milliseconds, and
+/// instantiating tens of microseconds).
+pub const KEPT_MEMORY: usize = 2 << 20;
+
 impl Default for HostConfig {
     fn default() -> Self {
         Self {
@@ -82,6 +103,7 @@ impl Default for HostConfig {
             io_timeouts: Timeouts::default(),
             memory_limit: 64 << 20,
             instances: Instances::default(),
+            reuse_instances: true,
             credentials: CredentialSource::default(),
             settings: Settings::default(),
         }
@@ -99,6 +121,7 @@ impl fmt::Debug for HostConfig {
             .field("io_timeouts", &self.io_timeouts)
             .field("memory_limit", &self.memory_limit)
             .field("instances", &self.instances)
+            .field("reuse_instances", &self.reuse_instances)
             .field("credentials", &self.credentials)
             .field("settings", &self.settings)
             .finish()
@@ -155,6 +178,7 @@ impl HostConfig {
 /// share one pool of HTTP connections.
 pub struct Runtime {
     loaded: Arc<Loaded>,
+    kept: Kept<Warm>,
     connections: Connections,
     policy: Arc<Policy>,
     config: HostConfig,
@@ -165,6 +189,8 @@ struct Loaded {
     engine: Engine,
     pre: InstancePre<State>,
     exports: Exports,
+    /// Shared by the kept instances of every runtime of this component.
+    budget: Arc<Budget>,
     compiled_at_load: Option<String>,
     _ticker: EpochTicker,
     /// Last, as fields drop in order: after `pre`, which holds the component too.
@@ -281,6 +307,7 @@ impl Runtime {
             engine,
             pre,
             exports,
+            budget: Budget::new(KEPT_INSTANCES as usize),
             compiled_at_load,
             _ticker: ticker,
             _code: code,
@@ -309,6 +336,7 @@ impl Runtime {
     ) -> Result<Self> {
         let policy = Policy::new(config.allowed_endpoint.as_deref()).map_err(HostError::Config)?;
         Ok(Self {
+            kept: Kept::new(loaded.budget.clone()),
             loaded,
             connections,
             policy: Arc::new(policy),
@@ -321,10 +349,9 @@ impl Runtime {
         &self,
         config: &StartExecutionConfig,
     ) -> Result<Result<(), Vec<FieldError>>> {
-        self.bounded(async {
-            let (mut store, guest) = self.instantiate().await?;
-            trapped(guest.call(&mut store, Function::Validate, (config,)).await)
-        })
+        self.bounded(self.in_instance(async |store, guest| {
+            guest.call(store, Function::Validate, (config,)).await
+        }))
         .await
     }
 
@@ -372,8 +399,8 @@ impl Runtime {
                 Ok(options) => options,
                 Err(error) => return Ok(Err(error)),
             };
-            let (mut store, guest) = self.instantiate().await?;
-            trapped(export(&mut store, &guest, options).await)
+            self.in_instance(async |store, guest| export(store, guest, options).await)
+                .await
         })
         .await
     }
@@ -482,13 +509,15 @@ impl Runtime {
                 Ok(options) => within_timeout(&options, limit, began.elapsed()),
                 Err(error) => return Ok(Err(Failure::refused(error))),
             };
-            let (mut store, guest) = self.instantiate().await?;
-            let outcome = trapped(export(&mut store, &guest, options).await)?;
-            let explain = |error| store.data().outbound.explain(error);
-            Ok(outcome.map_err(|f| Failure {
-                error: explain(f.error),
-                ..f
-            }))
+            self.in_instance(async |store, guest| {
+                let outcome = export(store, guest, options).await?;
+                let explain = |error| store.data().outbound.explain(error);
+                Ok(outcome.map_err(|f| Failure {
+                    error: explain(f.error),
+                    ..f
+                }))
+            })
+            .await
         };
         // The component ends the call at the timeout with its own error; the host's bound,
         // a moment later, only stops a component that does not.
@@ -521,9 +550,27 @@ impl Runtime {
         })
     }
 
-    async fn instantiate(&self) -> Result<(Store<State>, Guest<'_>)> {
-        let outbound = Outbound::new(self.policy.clone(), self.connections.clone());
-        let mut store = Store::new(&self.loaded.engine, State::new(&self.config, outbound));
+    /// Runs `call` in a kept instance or a new one, and keeps the instance if the call
+    /// ended cleanly. One that traps, or is stopped (this future dropped), is dropped.
+    async fn in_instance<T>(
+        &self,
+        call: impl AsyncFnOnce(&mut Store<State>, &Guest<'_>) -> wasmtime::Result<T>,
+    ) -> Result<T> {
+        let mut warm = match self.kept.take() {
+            Some(kept) => kept.for_next_call(self.outbound()),
+            None => self.instantiate().await?,
+        };
+        let guest = self.loaded.exports.of(warm.instance);
+        let result = trapped(call(&mut warm.store, &guest).await)?;
+        if self.config.reuse_instances && warm.reusable() {
+            self.kept.keep(warm);
+        }
+        Ok(result)
+    }
+
+    async fn instantiate(&self) -> Result<Warm> {
+        let state = State::new(&self.config, self.outbound());
+        let mut store = Store::new(&self.loaded.engine, state);
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(1);
         store.epoch_deadline_async_yield_and_update(1);
@@ -533,7 +580,11 @@ impl Runtime {
             .instantiate_async(&mut store)
             .await
             .map_err(|e| HostError::Load(e.context("instantiating the component")))?;
-        Ok((store, self.loaded.exports.of(instance)))
+        Ok(Warm { store, instance })
+    }
+
+    fn outbound(&self) -> Outbound {
+        Outbound::new(self.policy.clone(), self.connections.clone())
     }
 
     /// The deadline covers instantiation too: a component's start-up runs guest code.
@@ -589,10 +640,11 @@ fn pool() -> wasmtime::InstanceAllocationStrategy {
     // at most a memory and a table; the store's limits cap them at 16 per call.
     const PER_CALL: u32 = 16;
     let mut pool = wasmtime::PoolingAllocationConfig::default();
-    pool.total_component_instances(POOLED_CALLS)
-        .total_core_instances(POOLED_CALLS * PER_CALL)
-        .total_memories(POOLED_CALLS * 2)
-        .total_tables(POOLED_CALLS * 2)
+    let slots = POOLED_CALLS + KEPT_INSTANCES;
+    pool.total_component_instances(slots)
+        .total_core_instances(slots * PER_CALL)
+        .total_memories(slots * 2)
+        .total_tables(slots * 2)
         // A slot is reset by copying back only the pages the last call dirtied, found with
         // Linux's PAGEMAP_SCAN (6.7 and later; elsewhere the pages are given back with
         // `madvise`). The pages stay mapped: the next call takes no page faults, and no
@@ -660,12 +712,36 @@ fn trapped<T>(result: wasmtime::Result<T>) -> Result<T> {
 }
 
 /// Per-call state: WASI context, HTTP context, limits and the outbound hook.
+/// A store with the component instantiated in it, between calls or in one.
+struct Warm {
+    store: Store<State>,
+    instance: Instance,
+}
+
+impl Warm {
+    /// Ready for another call of the runtime that kept it: a new deadline, and no
+    /// refusal of the last call's to explain.
+    fn for_next_call(mut self, outbound: Outbound) -> Self {
+        self.store.data_mut().outbound = outbound;
+        self.store.set_epoch_deadline(1);
+        self
+    }
+
+    /// Whether the next call may run in it: the call left no host resource behind (a
+    /// stream or a response would be the next call's to see), and the memory it holds is
+    /// small.
+    fn reusable(&self) -> bool {
+        let state = self.store.data();
+        state.table.is_empty() && state.limits.largest_memory <= KEPT_MEMORY
+    }
+}
+
 struct State {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     table: ResourceTable,
     outbound: Outbound,
-    limits: StoreLimits,
+    limits: Limits,
 }
 
 impl State {
@@ -683,10 +759,13 @@ impl State {
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             outbound,
-            limits: StoreLimitsBuilder::new()
-                .memory_size(config.memory_limit)
-                .instances(16)
-                .build(),
+            limits: Limits {
+                store: StoreLimitsBuilder::new()
+                    .memory_size(config.memory_limit)
+                    .instances(16)
+                    .build(),
+                largest_memory: 0,
+            },
         }
     }
 }
@@ -711,6 +790,56 @@ impl WasiHttpView for State {
 }
 
 /// A wall clock stopped at one instant.
+/// The store's limits, recording the largest linear memory they have allowed.
+struct Limits {
+    store: StoreLimits,
+    largest_memory: usize,
+}
+
+impl ResourceLimiter for Limits {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.store.memory_growing(current, desired, maximum)?;
+        if allowed {
+            self.largest_memory = self.largest_memory.max(desired);
+        }
+        Ok(allowed)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.store.memory_grow_failed(error)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.store.table_growing(current, desired, maximum)
+    }
+
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.store.table_grow_failed(error)
+    }
+
+    fn instances(&self) -> usize {
+        self.store.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.store.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.store.memories()
+    }
+}
+
 struct FixedClock(SystemTime);
 
 impl HostWallClock for FixedClock {
@@ -761,6 +890,7 @@ impl Drop for EpochTicker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Credentials;
 
     fn validate_with(runtime: &Runtime) -> Result<(), Vec<FieldError>> {
         let config = StartExecutionConfig {
@@ -872,13 +1002,102 @@ mod tests {
             .unwrap();
         let config = StartExecutionConfig::default();
         let refused = tokio.block_on(async {
-            let (mut store, guest) = runtime.instantiate().await.unwrap();
+            let Warm {
+                mut store,
+                instance,
+            } = runtime.instantiate().await.unwrap();
+            let guest = runtime.loaded.exports.of(instance);
             // `validate` returns a result, not a number.
             let call = guest.call::<_, _, u32>(&mut store, Function::Validate, (&config,));
             call.await.err()
         });
         let shown = format!("{:#}", refused.expect("refused"));
         assert!(shown.contains("type mismatch"), "{shown}");
+    }
+
+    fn current_thread() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// How many instances `runtime` keeps (taking them).
+    fn kept(runtime: &Runtime) -> usize {
+        std::iter::from_fn(|| runtime.kept.take()).count()
+    }
+
+    #[test]
+    fn sequential_calls_run_in_one_kept_instance() {
+        let runtime = Runtime::new(HostConfig::default()).unwrap();
+        for _ in 0..3 {
+            assert_eq!(validate_with(&runtime), Ok(()));
+        }
+        assert_eq!(kept(&runtime), 1);
+    }
+
+    #[test]
+    fn a_runtime_that_does_not_reuse_instances_keeps_none() {
+        let config = HostConfig {
+            reuse_instances: false,
+            ..HostConfig::default()
+        };
+        let runtime = Runtime::new(config).unwrap();
+        assert_eq!(validate_with(&runtime), Ok(()));
+        assert_eq!(kept(&runtime), 0);
+    }
+
+    /// wasmtime-wasi-http 48 leaves each request's options in the store; `outbound` drops
+    /// them, so that a call that sent a request still leaves its instance reusable.
+    #[test]
+    fn a_call_that_sent_requests_leaves_its_instance_reusable() {
+        use sfn_test_kit::standin::{Reply, StandIn};
+        use sfn_test_kit::{AKID, EXECUTION_ARN, SECRET, sigv4::Credential};
+        let answer = |_: &_| Reply::success(EXECUTION_ARN, "1.7E9", "req");
+        let server = StandIn::start(vec![Credential::new(AKID, SECRET)], answer);
+        let credentials = Credentials {
+            access_key_id: AKID.into(),
+            secret_access_key: SECRET.into(),
+            session_token: None,
+        };
+        let mut host = HostConfig {
+            credentials: CredentialSource::Fixed(credentials),
+            ..HostConfig::default()
+        };
+        host.allow_endpoint(&server.url());
+        let runtime = Runtime::new(host).unwrap();
+        let config = StartExecutionConfig {
+            state_machine_arn: sfn_test_kit::ARN.into(),
+            ..StartExecutionConfig::default()
+        };
+        let options = ClientOptions {
+            endpoint_url: Some(server.url()),
+            ..ClientOptions::default()
+        };
+        let started = current_thread().block_on(runtime.start(&config, &options));
+        assert!(matches!(started, Ok(Ok(_))), "{started:?}");
+        assert_eq!(kept(&runtime), 1);
+    }
+
+    #[test]
+    fn an_instance_whose_memory_grew_past_the_bound_is_not_kept() {
+        let runtime = Runtime::new(HostConfig::default()).unwrap();
+        let config = StartExecutionConfig {
+            state_machine_arn: sfn_test_kit::ARN.into(),
+            input: Some(format!("\"{}\"", "x".repeat(262_142))),
+            ..StartExecutionConfig::default()
+        };
+        let options = ClientOptions {
+            credentials: Some(Credentials {
+                access_key_id: "AKIDEXAMPLE".into(),
+                secret_access_key: "secret".into(),
+                session_token: None,
+            }),
+            ..ClientOptions::default()
+        };
+        let prepared = current_thread().block_on(runtime.prepare(&config, &options));
+        assert!(matches!(prepared, Ok(Ok(_))), "{prepared:?}");
+        assert_eq!(kept(&runtime), 0);
     }
 
     #[test]

@@ -223,6 +223,29 @@ async fn explicit_credentials_win_over_the_environment() {
     );
 }
 
+/// Instances are kept between calls, but only for the runtime that made them: the
+/// component reads its environment once per instance, so a runtime with other credentials
+/// in its environment that ran in another's instance would sign with that one's.
+#[tokio::test]
+async fn each_runtime_signs_with_its_own_environment_call_after_call() {
+    let first = runtime(signing_host(None));
+    let mut other_host = signing_host(None);
+    other_host.env = vec![
+        ("AWS_ACCESS_KEY_ID".into(), "AKIDOTHER".into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), "other-secret".into()),
+    ];
+    let other = first.with_config(other_host).unwrap();
+    for _ in 0..3 {
+        for (runtime, credential) in [
+            (&first, Credential::new(AKID, SECRET)),
+            (&other, Credential::new("AKIDOTHER", "other-secret")),
+        ] {
+            let request = runtime.prepare(&config(ARN), &options(None)).await;
+            verify(&request.unwrap().unwrap(), credential);
+        }
+    }
+}
+
 #[tokio::test]
 async fn missing_credentials_name_the_variables() {
     let runtime = runtime(HostConfig::default());

@@ -25,7 +25,8 @@
 //!    accepted.
 //! 3. **prepare**: a warm instantiate + `prepare` (validate and sign, nothing sent) of a
 //!    small request, against `sfn_core::prepare` run natively: the median over batches
-//!    (the two sides alternating) of the mean time within a batch.
+//!    (the two sides alternating) of the mean time within a batch. Then the same in the
+//!    instance the last call left, as the library runs calls by default.
 //! 4. **prepare**: the same with a 262,144-byte input (the service's maximum).
 //! 5. **size**: the plugin component, its precompiled form, and the two CLI binaries.
 //!
@@ -191,23 +192,31 @@ fn throughput(server: &Server, seconds: Duration) -> Result<Vec<Row>, String> {
 fn prepare() -> Result<Vec<Row>, String> {
     eprintln!("figures 3 and 4: prepare, component and native...");
     let small = prepare::small(SMALL_CALLS)?;
+    let kept = prepare::small_kept(SMALL_CALLS)?;
     let large = prepare::large(LARGE_CALLS)?;
+    let batches = |figure: &prepare::Prepare| {
+        let batch = figure.calls / prepare::BATCHES;
+        format!("median of {} batches of {batch}", prepare::BATCHES)
+    };
     Ok(vec![
         Row::times(
             format!(
-                "3. warm instantiate + prepare, small request (median of {} batches of {})",
-                prepare::BATCHES,
-                small.calls / prepare::BATCHES
+                "3. warm instantiate + prepare, small request ({})",
+                batches(&small)
             ),
             small.component,
             small.native,
         ),
         Row::times(
             format!(
-                "4. prepare, 262,144-byte input (median of {} batches of {})",
-                prepare::BATCHES,
-                large.calls / prepare::BATCHES
+                "3. prepare in the instance the last call left ({})",
+                batches(&kept)
             ),
+            kept.component,
+            kept.native,
+        ),
+        Row::times(
+            format!("4. prepare, 262,144-byte input ({})", batches(&large)),
             large.component,
             large.native,
         ),

@@ -1,6 +1,7 @@
 //! Figures 3 and 4: validate + sign without sending, the component's `Runtime::prepare`
-//! (a fresh instance per call, as every call gets) against `sfn_core::prepare` called
-//! natively: the same code compiled for the host instead of for wasm.
+//! against `sfn_core::prepare` called natively: the same code compiled for the host
+//! instead of for wasm. Figure 3 runs each call in a fresh instance (`reuse_instances`
+//! off), then in the instance the last call left (the library's default).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime};
@@ -16,9 +17,19 @@ pub struct Prepare {
     pub native: Duration,
 }
 
-/// The small request: `calls` measured calls each way after a tenth as many to warm up.
+/// The small request, each call in a fresh instance: `calls` measured calls each way after
+/// a tenth as many to warm up.
 pub fn small(calls: u32) -> Result<Prepare, String> {
-    compare(&small_request(), calls, calls / 10)
+    let fresh = HostConfig {
+        reuse_instances: false,
+        ..HostConfig::default()
+    };
+    compare(&small_request(), fresh, calls, calls / 10)
+}
+
+/// The same, each call in the instance the last one left.
+pub fn small_kept(calls: u32) -> Result<Prepare, String> {
+    compare(&small_request(), HostConfig::default(), calls, calls / 10)
 }
 
 /// An input of exactly 262,144 bytes, the service's limit: a JSON string literal.
@@ -29,16 +40,20 @@ pub fn large(calls: u32) -> Result<Prepare, String> {
         input: Some(input),
         ..small_request()
     };
-    compare(&config, calls, 2)
+    compare(&config, HostConfig::default(), calls, 2)
 }
 
-fn compare(config: &StartExecutionConfig, calls: u32, warm_up: u32) -> Result<Prepare, String> {
+fn compare(
+    config: &StartExecutionConfig,
+    host: HostConfig,
+    calls: u32,
+    warm_up: u32,
+) -> Result<Prepare, String> {
     let options = ClientOptions {
         credentials: Some(credentials()),
         ..ClientOptions::default()
     };
-    let runtime =
-        Runtime::new(HostConfig::default()).map_err(|e| format!("loading the component: {e}"))?;
+    let runtime = Runtime::new(host).map_err(|e| format!("loading the component: {e}"))?;
     let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
