@@ -76,6 +76,7 @@ fn main() {
     .unwrap();
     let precompiled = out.join("sfn_start_execution.cwasm");
     precompile(&plugin, &precompiled);
+    link_the_cli_position_dependent();
     let len = std::fs::metadata(&precompiled).expect("just written").len();
     writeln!(
         constants,
@@ -98,6 +99,19 @@ fn main() {
     for krate in ["core", "plugin", "command", "cli"] {
         let manifest = root.join("guest").join(krate).join("Cargo.toml");
         println!("cargo:rerun-if-changed={}", manifest.display());
+    }
+}
+
+/// Links `sfn-start` as a position-dependent executable on Linux. As a PIE, its image
+/// carries about 54,000 relocations that the dynamic loader applies at every start, writing
+/// 856 KB of otherwise read-only pages; measured, about 1.2 ms of CPU and 200 page faults
+/// of a cold start's 7 ms. Position-dependent, the linker resolves them, and what is not
+/// read is never touched. The executable's own image then loads at a fixed address (its
+/// libraries, heap, stacks and mappings are still randomised); the library, which
+/// embedders link into their own programs, is unaffected.
+fn link_the_cli_position_dependent() {
+    if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+        println!("cargo:rustc-link-arg-bin=sfn-start=-no-pie");
     }
 }
 
