@@ -177,8 +177,10 @@ impl HostConfig {
 /// A loaded, pre-instantiated component. Cheap to call many times; safe to share. Its calls
 /// share one pool of HTTP connections.
 pub struct Runtime {
-    loaded: Arc<Loaded>,
+    /// First, as fields drop in order: a kept instance runs the loaded code, which must
+    /// outlive it (its in-place claim in particular, see `Code`).
     kept: Kept<Warm>,
+    loaded: Arc<Loaded>,
     connections: Connections,
     policy: Arc<Policy>,
     config: HostConfig,
