@@ -895,15 +895,31 @@ mod tests {
     use crate::Credentials;
 
     fn validate_with(runtime: &Runtime) -> Result<(), Vec<FieldError>> {
-        let config = StartExecutionConfig {
-            state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:m".into(),
-            ..StartExecutionConfig::default()
-        };
-        let tokio = tokio::runtime::Builder::new_current_thread()
+        let validated = current_thread().block_on(runtime.validate(&kit_config(None)));
+        validated.unwrap()
+    }
+
+    fn current_thread() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .unwrap();
-        tokio.block_on(runtime.validate(&config)).unwrap()
+            .unwrap()
+    }
+
+    fn kit_credentials() -> Credentials {
+        Credentials {
+            access_key_id: sfn_test_kit::AKID.into(),
+            secret_access_key: sfn_test_kit::SECRET.into(),
+            session_token: None,
+        }
+    }
+
+    fn kit_config(input: Option<String>) -> StartExecutionConfig {
+        StartExecutionConfig {
+            state_machine_arn: sfn_test_kit::ARN.into(),
+            input,
+            ..StartExecutionConfig::default()
+        }
     }
 
     #[test]
@@ -998,12 +1014,8 @@ mod tests {
     #[test]
     fn an_export_called_with_another_signature_is_an_error() {
         let runtime = Runtime::new(HostConfig::default()).unwrap();
-        let tokio = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
         let config = StartExecutionConfig::default();
-        let refused = tokio.block_on(async {
+        let refused = current_thread().block_on(async {
             let Warm {
                 mut store,
                 instance,
@@ -1015,13 +1027,6 @@ mod tests {
         });
         let shown = format!("{:#}", refused.expect("refused"));
         assert!(shown.contains("type mismatch"), "{shown}");
-    }
-
-    fn current_thread() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
     }
 
     /// How many instances `runtime` keeps (taking them).
@@ -1057,26 +1062,17 @@ mod tests {
         use sfn_test_kit::{AKID, EXECUTION_ARN, SECRET, sigv4::Credential};
         let answer = |_: &_| Reply::success(EXECUTION_ARN, "1.7E9", "req");
         let server = StandIn::start(vec![Credential::new(AKID, SECRET)], answer);
-        let credentials = Credentials {
-            access_key_id: AKID.into(),
-            secret_access_key: SECRET.into(),
-            session_token: None,
-        };
         let mut host = HostConfig {
-            credentials: CredentialSource::Fixed(credentials),
+            credentials: CredentialSource::Fixed(kit_credentials()),
             ..HostConfig::default()
         };
         host.allow_endpoint(&server.url());
         let runtime = Runtime::new(host).unwrap();
-        let config = StartExecutionConfig {
-            state_machine_arn: sfn_test_kit::ARN.into(),
-            ..StartExecutionConfig::default()
-        };
         let options = ClientOptions {
             endpoint_url: Some(server.url()),
             ..ClientOptions::default()
         };
-        let started = current_thread().block_on(runtime.start(&config, &options));
+        let started = current_thread().block_on(runtime.start(&kit_config(None), &options));
         assert!(matches!(started, Ok(Ok(_))), "{started:?}");
         assert_eq!(kept(&runtime), 1);
     }
@@ -1084,17 +1080,9 @@ mod tests {
     #[test]
     fn an_instance_whose_memory_grew_past_the_bound_is_not_kept() {
         let runtime = Runtime::new(HostConfig::default()).unwrap();
-        let config = StartExecutionConfig {
-            state_machine_arn: sfn_test_kit::ARN.into(),
-            input: Some(format!("\"{}\"", "x".repeat(262_142))),
-            ..StartExecutionConfig::default()
-        };
+        let config = kit_config(Some(format!("\"{}\"", "x".repeat(262_142))));
         let options = ClientOptions {
-            credentials: Some(Credentials {
-                access_key_id: "AKIDEXAMPLE".into(),
-                secret_access_key: "secret".into(),
-                session_token: None,
-            }),
+            credentials: Some(kit_credentials()),
             ..ClientOptions::default()
         };
         let prepared = current_thread().block_on(runtime.prepare(&config, &options));
