@@ -713,7 +713,6 @@ fn trapped<T>(result: wasmtime::Result<T>) -> Result<T> {
     result.map_err(HostError::Trap)
 }
 
-/// Per-call state: WASI context, HTTP context, limits and the outbound hook.
 /// A store with the component instantiated in it, between calls or in one.
 struct Warm {
     store: Store<State>,
@@ -738,6 +737,8 @@ impl Warm {
     }
 }
 
+/// A store's state: the runtime's WASI context (environment, clock) and HTTP context, the
+/// limits, and the outbound hook (the runtime's policy, and a call's refusal to explain).
 struct State {
     wasi: WasiCtx,
     http: WasiHttpCtx,
@@ -791,7 +792,6 @@ impl WasiHttpView for State {
     }
 }
 
-/// A wall clock stopped at one instant.
 /// The store's limits, recording the largest linear memory they have allowed.
 struct Limits {
     store: StoreLimits,
@@ -842,6 +842,7 @@ impl ResourceLimiter for Limits {
     }
 }
 
+/// A wall clock stopped at one instant.
 struct FixedClock(SystemTime);
 
 impl HostWallClock for FixedClock {
