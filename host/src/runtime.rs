@@ -1055,26 +1055,53 @@ mod tests {
         assert_eq!(kept(&runtime), 0);
     }
 
+    /// A runtime with the kit's credentials, its server allowed, and options that send there;
+    /// `reply` answers every request.
+    fn against(
+        reply: sfn_test_kit::standin::Reply,
+        timeout: Duration,
+    ) -> (sfn_test_kit::standin::StandIn, Runtime, ClientOptions) {
+        use sfn_test_kit::{AKID, SECRET, sigv4::Credential, standin::StandIn};
+        let server = StandIn::start(vec![Credential::new(AKID, SECRET)], move |_| reply.clone());
+        let mut host = HostConfig {
+            credentials: CredentialSource::Fixed(kit_credentials()),
+            timeout,
+            ..HostConfig::default()
+        };
+        host.allow_endpoint(&server.url());
+        let options = ClientOptions {
+            endpoint_url: Some(server.url()),
+            max_attempts: Some(1),
+            ..ClientOptions::default()
+        };
+        (server, Runtime::new(host).unwrap(), options)
+    }
+
     /// wasmtime-wasi-http 48 leaves each request's options in the store; `outbound` drops
     /// them, so that a call that sent a request still leaves its instance reusable.
     #[test]
     fn a_call_that_sent_requests_leaves_its_instance_reusable() {
-        use sfn_test_kit::standin::{Reply, StandIn};
-        use sfn_test_kit::{AKID, EXECUTION_ARN, SECRET, sigv4::Credential};
-        let answer = |_: &_| Reply::success(EXECUTION_ARN, "1.7E9", "req");
-        let server = StandIn::start(vec![Credential::new(AKID, SECRET)], answer);
-        let mut host = HostConfig {
-            credentials: CredentialSource::Fixed(kit_credentials()),
-            ..HostConfig::default()
-        };
-        host.allow_endpoint(&server.url());
-        let runtime = Runtime::new(host).unwrap();
-        let options = ClientOptions {
-            endpoint_url: Some(server.url()),
-            ..ClientOptions::default()
-        };
+        let success =
+            sfn_test_kit::standin::Reply::success(sfn_test_kit::EXECUTION_ARN, "1.7E9", "r");
+        let (_server, runtime, options) = against(success, Duration::from_secs(60));
         let started = current_thread().block_on(runtime.start(&kit_config(None), &options));
         assert!(matches!(started, Ok(Ok(_))), "{started:?}");
+        assert_eq!(kept(&runtime), 1);
+    }
+
+    /// The component gives up on a server that never answers at the call's timeout, with a
+    /// request in flight: it drops the request, so nothing of it is left for the next call.
+    #[test]
+    fn a_call_that_timed_out_waiting_leaves_its_instance_reusable() {
+        let hang = sfn_test_kit::standin::Reply::Hang;
+        let (_server, runtime, options) = against(hang, Duration::from_millis(300));
+        let started = current_thread().block_on(runtime.start(&kit_config(None), &options));
+        let failure = started.unwrap().unwrap_err();
+        assert!(
+            matches!(&failure.error, Error::Transport(m)
+                if m.ends_with("waiting for the response: the call's timeout of 300ms passed")),
+            "{failure:?}"
+        );
         assert_eq!(kept(&runtime), 1);
     }
 
