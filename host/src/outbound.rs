@@ -278,8 +278,13 @@ pub(crate) fn add_to_linker<T: WasiHttpView + 'static>(
             let given = options.as_ref().map(|options| options.rep());
             let handled = http.handle(request, options);
             if let Some(rep) = given {
-                // Already read by `handle`; gone if `handle` ever starts dropping them.
-                let _ = http.table.delete(Resource::<RequestOptions>::new_own(rep));
+                let options = Resource::<RequestOptions>::new_own(rep);
+                // Only if `handle` left them there: a wasmtime that drops them itself may
+                // have put the response in their slot, and `delete` checks the type only
+                // after removing the entry.
+                if http.table.get(&options).is_ok() {
+                    let _ = http.table.delete(options);
+                }
             }
             match handled {
                 Ok(response) => Ok((Ok(response),)),
