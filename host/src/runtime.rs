@@ -957,6 +957,31 @@ mod tests {
         assert_eq!(reconfigured.compiled_at_load(), Some(why));
     }
 
+    /// The right to run the embedded code in place, once other tests' runtimes, which hold
+    /// it for a moment at a time, let go of it.
+    fn in_place_claim() -> crate::in_place::Claim {
+        loop {
+            match crate::in_place::Claim::take() {
+                Some(claim) => break claim,
+                None => std::thread::sleep(Duration::from_millis(1)),
+            }
+        }
+    }
+
+    #[test]
+    fn the_embedded_code_runs_in_place_on_an_engine_that_cannot_compile() {
+        let in_place = engine(&HostConfig::default(), true).unwrap();
+        let claim = in_place_claim();
+        // SAFETY: the build script's code, as `Runtime::new` loads it.
+        let loaded = unsafe { crate::in_place::load(&in_place, crate::PRECOMPILED, &claim) };
+        // Dropped before the claim, as `Code` drops them.
+        drop(loaded.expect("the embedded code loads in place"));
+        drop(claim);
+        let compiling = Component::new(&in_place, crate::COMPONENT).err();
+        let refusal = format!("{:#}", compiling.expect("refused"));
+        assert!(refusal.contains("compiler"), "{refusal}");
+    }
+
     #[test]
     fn code_that_cannot_run_in_place_runs_from_a_copy() {
         // The embedded image 8 bytes past a page boundary: aligned enough to parse, but
@@ -967,13 +992,7 @@ mod tests {
         let shifted = &mut buffer[start..start + code.len()];
         shifted.copy_from_slice(code);
         let in_place = engine(&HostConfig::default(), true).unwrap();
-        // Other tests' runtimes hold the claim for a moment at a time.
-        let claim = loop {
-            match crate::in_place::Claim::take() {
-                Some(claim) => break claim,
-                None => std::thread::sleep(Duration::from_millis(1)),
-            }
-        };
+        let claim = in_place_claim();
         // SAFETY: the build script's code, as `Runtime::new` loads it.
         let refusal = unsafe { crate::in_place::load(&in_place, shifted, &claim) }.err();
         drop(claim);
