@@ -18,7 +18,8 @@
 //!
 //! 1. **cli**: a cold CLI doing one start: median wall time and peak RSS of
 //!    `target/release/sfn-start` against `sfn-native-start` (this crate, aws-sdk-sfn),
-//!    run alternately with a read-only empty HOME.
+//!    run alternately with a read-only empty HOME. Then how much of that is the library
+//!    loading the component in a fresh process, which native has no counterpart of.
 //! 2. **throughput**: starts per second with 1 and with 16 calls in flight, one OS thread and
 //!    current-thread tokio runtime per call, sharing one `Runtime` / one `Client`: the
 //!    median of five rounds, the two sides alternating; and the connections the server
@@ -36,6 +37,7 @@
 
 mod cli;
 mod fixtures;
+mod load;
 mod prepare;
 mod server;
 mod size;
@@ -65,6 +67,9 @@ struct Args {
     /// Measure one figure only.
     #[arg(long, value_enum)]
     only: Option<Figure>,
+    /// Time one load of the component and print it (how figure 1 runs this executable).
+    #[arg(long = load::ONE_LOAD, hide = true)]
+    time_one_load: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -87,11 +92,13 @@ fn main() -> ExitCode {
     // SAFETY: no other thread exists yet to read the environment concurrently.
     unsafe { std::env::set_var("AWS_EC2_METADATA_DISABLED", "true") };
     let args = Args::parse();
-    match run(&args) {
-        Ok(rows) => {
-            table::print(&rows);
-            ExitCode::SUCCESS
-        }
+    let done = if args.time_one_load {
+        load::time_one()
+    } else {
+        run(&args).map(|rows| table::print(&rows))
+    };
+    match done {
+        Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::FAILURE
@@ -129,12 +136,24 @@ fn run(args: &Args) -> Result<Vec<Row>, String> {
 fn cold_cli(server: &Server, runs: usize) -> Result<Vec<Row>, String> {
     eprintln!("figure 1: {runs} cold runs of each CLI...");
     let cli::ColdCli { ours, native } = cli::measure(server, runs)?;
+    let load = load::measure(runs)?;
     let mib = |kib: i64| kib as f64 / 1024.0;
     let per_run = |samples: &cli::Samples| samples.connections as f64 / runs.max(1) as f64;
     Ok(vec![
         Row::times(
             format!("1. cold CLI, one start: median wall time ({runs} runs)"),
             ours.median(),
+            native.median(),
+        ),
+        Row::new(
+            format!("1. of which loading the component (`Runtime::new`, {runs} fresh processes)"),
+            table::time(load),
+            "—".into(),
+            "—".into(),
+        ),
+        Row::times(
+            "1. cold CLI less that load",
+            ours.median().saturating_sub(load),
             native.median(),
         ),
         Row::sizes(
