@@ -10,23 +10,21 @@
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use aws_config::BehaviorVersion;
 use aws_config::ecs::EcsCredentialsProvider;
 use aws_config::environment::credentials::EnvironmentVariableCredentialsProvider;
 use aws_config::imds::credentials::ImdsCredentialsProvider;
 use aws_config::profile::ProfileFileCredentialsProvider;
 use aws_config::provider_config::ProviderConfig;
-use aws_config::retry::RetryConfig;
 use aws_config::web_identity_token::WebIdentityTokenCredentialsProvider;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_runtime::env_config::EnvConfigValue;
 use aws_smithy_http_client::tls;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
 };
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_types::region::Region;
-use aws_types::service_config::ServiceConfigKey;
 
 use crate::Credentials;
 
@@ -92,37 +90,51 @@ pub async fn load(
     let profiles = profile_set(profile).await?;
     // Always a region: without one, aws-config would ask the instance metadata service.
     let region = region_of(&profiles, region).unwrap_or_else(|| Region::new(FALLBACK_REGION));
-    let client = https_client();
     let conf = ProviderConfig::without_region()
-        .with_http_client(client.clone())
-        .with_region(Some(region.clone()));
+        .with_http_client(https_client())
+        .with_region(Some(region));
     let chain = Chain::new(profile, &conf);
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(client)
-        .no_credentials()
-        .retry_config(RetryConfig::standard())
-        .region(region);
-    if let Some(name) = profile {
-        loader = loader.profile_name(name);
-    }
-    let sdk = loader.load().await;
-    let endpoint = ServiceConfigKey::builder()
-        .service_id("SFN")
+    let settings = settings(&profiles, &aws_types::os_shim_internal::Env::real())?;
+    Ok((chain, settings))
+}
+
+/// The settings, resolved as aws-config resolves them for a client, from the files already
+/// read: each variable before its profile key, an endpoint for Step Functions (its service
+/// id is `SFN`) before one for every service, none at all if configured endpoints are to be
+/// ignored, and a flag that is not `true` or `false` ignored with a warning.
+fn settings(
+    profiles: &aws_config::profile::ProfileSet,
+    env: &aws_types::os_shim_internal::Env,
+) -> Result<Settings, String> {
+    let flag = |variable: &str, key: &str| {
+        let value = EnvConfigValue::new().env(variable).profile(key);
+        match value.validate(env, Some(profiles), |v| {
+            v.to_ascii_lowercase().parse::<bool>()
+        }) {
+            Ok(set) => set.unwrap_or(false),
+            Err(error) => {
+                tracing::warn!("ignoring {variable} / {key}: {error}");
+                false
+            }
+        }
+    };
+    let ignore_endpoints = flag(
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+        "ignore_configured_endpoint_urls",
+    );
+    let endpoint_url = EnvConfigValue::new()
         .env("AWS_ENDPOINT_URL")
         .profile("endpoint_url")
-        .build()
-        .map_err(|e| e.to_string())?;
-    let endpoint_url = sdk
-        .service_config()
-        .and_then(|c| c.load_config(endpoint))
-        .or_else(|| sdk.endpoint_url().map(str::to_string));
-    let settings = Settings {
+        .service_id("SFN")
+        .load(env, Some(profiles))
+        .filter(|_| !ignore_endpoints)
+        .map(|(url, _)| url.into_owned());
+    Ok(Settings {
         endpoint_url,
-        max_attempts: max_attempts(&profiles)?,
-        use_fips: sdk.use_fips().unwrap_or(false),
-        use_dual_stack: sdk.use_dual_stack().unwrap_or(false),
-    };
-    Ok((chain, settings))
+        max_attempts: max_attempts(profiles)?,
+        use_fips: flag("AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint"),
+        use_dual_stack: flag("AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint"),
+    })
 }
 
 /// The shared config and credentials files, parsed, with the selected profile checked: a
@@ -409,6 +421,62 @@ mod tests {
             );
             aws_credential_types::provider::future::ProvideCredentials::ready(Ok(credentials))
         }
+    }
+
+    /// The settings of `config` (the shared config file) with the variables `env`.
+    async fn settings_of(config: &str, env: &[(&str, &str)]) -> Settings {
+        use aws_types::os_shim_internal::{Env, Fs};
+        let files = aws_runtime::env_config::file::EnvConfigFiles::default();
+        let fs = Fs::from_slice(&[("/home/.aws/config", config)]);
+        let env = Env::from_slice(&[[("HOME", "/home")].as_slice(), env].concat());
+        let profiles = aws_config::profile::load(&fs, &env, &files, None)
+            .await
+            .unwrap();
+        settings(&profiles, &env).unwrap()
+    }
+
+    #[tokio::test]
+    async fn settings_come_from_the_variables_then_the_profile_as_the_sdks_take_them() {
+        let config = "[default]\nendpoint_url = http://profile\nuse_fips_endpoint = TRUE\n\
+            services = local\n[services local]\nsfn =\n  endpoint_url = http://profile-sfn\n";
+        let endpoint = |s: Settings| s.endpoint_url;
+        let cases: [(&[(&str, &str)], Option<&str>); 5] = [
+            (&[], Some("http://profile-sfn")),
+            (&[("AWS_ENDPOINT_URL", "http://env")], Some("http://env")),
+            (
+                &[
+                    ("AWS_ENDPOINT_URL", "http://env"),
+                    ("AWS_ENDPOINT_URL_SFN", "http://env-sfn"),
+                ],
+                Some("http://env-sfn"),
+            ),
+            (&[("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")], None),
+            (
+                &[
+                    ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+                    ("AWS_ENDPOINT_URL_SFN", "http://env-sfn"),
+                ],
+                None,
+            ),
+        ];
+        for (env, expected) in cases {
+            let found = endpoint(settings_of(config, env).await);
+            assert_eq!(found.as_deref(), expected, "{env:?}");
+        }
+        let default = settings_of(config, &[]).await;
+        assert!(default.use_fips && !default.use_dual_stack);
+        let overridden = settings_of(
+            config,
+            &[
+                ("AWS_USE_FIPS_ENDPOINT", "false"),
+                ("AWS_USE_DUALSTACK_ENDPOINT", "true"),
+            ],
+        )
+        .await;
+        assert!(!overridden.use_fips && overridden.use_dual_stack);
+        // Neither true nor false: ignored, as the SDKs ignore it.
+        let bad = settings_of(config, &[("AWS_USE_FIPS_ENDPOINT", "maybe")]).await;
+        assert!(!bad.use_fips);
     }
 
     #[tokio::test]
