@@ -423,8 +423,11 @@ mod tests {
         }
     }
 
+    /// Environment variables, as names and values.
+    type Vars<'a> = &'a [(&'a str, &'a str)];
+
     /// The settings of `config` (the shared config file) with the variables `env`.
-    async fn settings_of(config: &str, env: &[(&str, &str)]) -> Settings {
+    async fn settings_of(config: &str, env: Vars<'_>) -> Settings {
         use aws_types::os_shim_internal::{Env, Fs};
         let files = aws_runtime::env_config::file::EnvConfigFiles::default();
         let fs = Fs::from_slice(&[("/home/.aws/config", config)]);
@@ -440,7 +443,7 @@ mod tests {
         let config = "[default]\nendpoint_url = http://profile\nuse_fips_endpoint = TRUE\n\
             services = local\n[services local]\nsfn =\n  endpoint_url = http://profile-sfn\n";
         let endpoint = |s: Settings| s.endpoint_url;
-        let cases: [(&[(&str, &str)], Option<&str>); 5] = [
+        let cases: [(Vars, Option<&str>); 5] = [
             (&[], Some("http://profile-sfn")),
             (&[("AWS_ENDPOINT_URL", "http://env")], Some("http://env")),
             (
