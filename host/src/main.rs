@@ -21,7 +21,7 @@ use sfn_host::{
 /// profile (--profile or AWS_PROFILE) in the shared config and credentials files with its
 /// roles, SSO session or credential process, web identity, container credentials and the
 /// instance metadata service. A custom endpoint comes from --endpoint-url, AWS_ENDPOINT_URL_SFN,
-/// the profile, or AWS_ENDPOINT_URL.
+/// AWS_ENDPOINT_URL, or the profile.
 #[derive(clap::Parser, Debug)]
 #[command(name = "sfn-start", bin_name = "sfn-start", version)]
 struct Args {

@@ -45,8 +45,10 @@ pub enum CredentialSource {
 /// Settings of the shared config and its variables that a call takes unless it sets its own.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Settings {
-    /// `AWS_ENDPOINT_URL_SFN`, the profile's `services` section (`sfn`), `AWS_ENDPOINT_URL`,
-    /// the profile's `endpoint_url`, in that order.
+    /// `AWS_ENDPOINT_URL_SFN`, `AWS_ENDPOINT_URL`, the profile's `services` section
+    /// (`sfn`), the profile's `endpoint_url`, in that order (the SDKs' order: variables
+    /// before files); none if `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` or the profile's
+    /// `ignore_configured_endpoint_urls` is true.
     pub endpoint_url: Option<String>,
     /// The profile's `max_attempts` (`AWS_MAX_ATTEMPTS` is read by the component itself).
     pub max_attempts: Option<u32>,
