@@ -25,9 +25,7 @@ pub struct Samples {
 
 impl Samples {
     pub fn median(&self) -> Duration {
-        let mut sorted = self.wall.clone();
-        sorted.sort();
-        sorted.get(sorted.len() / 2).copied().unwrap_or_default()
+        crate::table::median(self.wall.clone())
     }
 }
 

@@ -53,9 +53,5 @@ pub fn measure(runs: usize) -> Result<Duration, String> {
         })?;
         samples.push(Duration::from_nanos(nanos));
     }
-    samples.sort();
-    samples
-        .get(samples.len() / 2)
-        .copied()
-        .ok_or_else(|| "no load was timed".into())
+    Ok(crate::table::median(samples))
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use sfn_host::{ClientOptions, HostConfig, Runtime, StartExecutionConfig};
 
 use crate::fixtures::{credentials, small_request};
+use crate::table::median;
 
 /// Time of one call, each way: the median over batches of the mean within a batch.
 pub struct Prepare {
@@ -95,9 +96,4 @@ fn batch_mean(call: &impl Fn() -> Result<(), String>, calls: u32) -> Result<Dura
         black_box(call()?);
     }
     Ok(started.elapsed() / calls.max(1))
-}
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples.get(samples.len() / 2).copied().unwrap_or_default()
 }

@@ -53,3 +53,9 @@ pub fn time(d: Duration) -> String {
         format!("{:.2} ms", micros / 1000.0)
     }
 }
+
+/// The middle sample (the upper one of an even count); zero if there are none.
+pub fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples.get(samples.len() / 2).copied().unwrap_or_default()
+}
