@@ -6,7 +6,11 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::policy::InvalidEndpoint;
+use crate::shared_config::AwsConfigError;
+
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum HostError {
     /// A component file could not be read.
     Read {
@@ -14,7 +18,7 @@ pub enum HostError {
         source: std::io::Error,
     },
     /// The host configuration was refused, naming what is wrong with it.
-    Config(String),
+    Config(ConfigError),
     /// The component did not compile, link or instantiate, or does not export
     /// `sfn:action/start-execution`; the error says which step failed.
     Load(wasmtime::Error),
@@ -24,16 +28,47 @@ pub enum HostError {
     Timeout(Duration),
 }
 
+/// What is wrong with a host configuration.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The allowed endpoint is not a URL the outbound policy can allow.
+    Endpoint(InvalidEndpoint),
+    /// TLS could not be set up for the connection pool.
+    Tls(rustls::Error),
+    /// The AWS shared configuration could not be read.
+    Aws(AwsConfigError),
+}
+
 impl fmt::Display for HostError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HostError::Read { path, source } => {
                 write!(f, "reading component {}: {source}", path.display())
             }
-            HostError::Config(message) => f.write_str(message),
+            HostError::Config(error) => error.fmt(f),
             HostError::Load(e) => write!(f, "{e:#}"),
-            HostError::Trap(e) => write!(f, "the component trapped: {e:#}"),
+            HostError::Trap(e) => write!(f, "the component trapped: {}", trap_cause(e)),
             HostError::Timeout(limit) => write!(f, "the call did not finish within {limit:?}"),
+        }
+    }
+}
+
+/// A trap's cause on one line; its wasm backtrace, which only a developer reads, is left
+/// to `{:?}`.
+fn trap_cause(error: &wasmtime::Error) -> String {
+    match error.downcast_ref::<wasmtime::Trap>() {
+        Some(trap) => trap.to_string(),
+        None => error.root_cause().to_string(),
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Endpoint(e) => e.fmt(f),
+            ConfigError::Tls(e) => write!(f, "configuring TLS: {e}"),
+            ConfigError::Aws(e) => write!(f, "reading the AWS configuration: {e}"),
         }
     }
 }
@@ -42,8 +77,25 @@ impl std::error::Error for HostError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             HostError::Read { source, .. } => Some(source),
+            HostError::Config(e) => Some(e),
             HostError::Load(e) | HostError::Trap(e) => Some(e.as_ref()),
-            HostError::Config(_) | HostError::Timeout(_) => None,
+            HostError::Timeout(_) => None,
         }
+    }
+}
+
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ConfigError::Endpoint(e) => Some(e),
+            ConfigError::Tls(e) => Some(e),
+            ConfigError::Aws(e) => Some(e),
+        }
+    }
+}
+
+impl From<ConfigError> for HostError {
+    fn from(error: ConfigError) -> Self {
+        HostError::Config(error)
     }
 }

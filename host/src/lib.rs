@@ -1,9 +1,10 @@
 //! Runs the `sfn:action` StartExecution component under wasmtime.
 //!
-//! Engine, linker and pre-instantiation are done once in [`Runtime::new`]. A call runs in a
-//! store of its runtime's, with that runtime's memory limit, environment and outbound
-//! policy and a deadline of its own: the store the runtime's last call left, or a new one. The
-//! WIT's types are `sfn_core`'s, re-exported here: nothing is converted at the boundary.
+//! Engine, compilation (or the compiled-code cache), linker and pre-instantiation are done
+//! once in [`Runtime::new`]. A call runs in a store of its runtime's, with that runtime's
+//! memory limit, environment and outbound policy and a deadline of its own: the store the
+//! runtime's last call left, or a new one. The WIT's types are `sfn_core`'s, re-exported
+//! here: nothing is converted at the boundary.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), sfn_host::HostError> {
@@ -22,21 +23,25 @@
 //! # Ok(()) }
 //! ```
 
+mod bindings;
 pub mod cache;
+mod config;
 mod engine;
+mod epoch;
 mod error;
-mod exports;
-mod in_place;
+mod loading;
 mod outbound;
 pub mod policy;
 mod runtime;
 pub mod shared_config;
+mod store;
 mod warm;
 
-pub use error::HostError;
+pub use config::{HostConfig, Instances, KEPT_INSTANCES, KEPT_MEMORY, POOLED_CALLS};
+pub use error::{ConfigError, HostError};
 pub use outbound::Timeouts;
 pub use policy::Policy;
-pub use runtime::{HostConfig, Instances, KEPT_INSTANCES, KEPT_MEMORY, POOLED_CALLS, Runtime};
+pub use runtime::Runtime;
 pub use sfn_core::types::{
     BillingDetails, ClientOptions, Credentials, Error, Execution, Failure, FieldError, Outcome,
     ServiceError, SignedRequest, StartExecutionConfig,
@@ -44,10 +49,6 @@ pub use sfn_core::types::{
 pub use shared_config::{CredentialSource, Settings};
 
 include!(concat!(env!("OUT_DIR"), "/components.rs"));
-
-/// The target the engine compiles for (this binary's own): precompiled code is made for
-/// its baseline CPU.
-pub const ENGINE_TARGET: &str = env!("SFN_ENGINE_TARGET");
 
 /// The only variables of the host's environment the component is given.
 pub const FORWARDED_VARIABLES: [&str; 6] = [

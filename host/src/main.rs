@@ -2,17 +2,20 @@
 //! `aws_sfn_start_execution` action does, through the sandboxed component.
 //!
 //! The flags, output and exit statuses live in `sfn-cli`, shared with the command component
-//! that `wasmtime run` runs; this front end adds `--component` and wasmtime.
+//! that `wasmtime run` runs; this front end adds `--component`, `--profile`, `--debug` and
+//! wasmtime.
+
+mod report;
 
 use std::mem::ManuallyDrop;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use sfn_cli::{Backend, Flags, HostError};
+use sfn_cli::{Backend, BackendError, Flags};
 use sfn_host::{
-    ClientOptions, Error, Execution, Failure, FieldError, HostConfig, Instances, Outcome, Runtime,
-    SignedRequest, StartExecutionConfig,
+    ClientOptions, Error, Execution, Failure, FieldError, HostConfig, HostError, Instances,
+    Outcome, Runtime, SignedRequest, StartExecutionConfig,
 };
 
 /// Start an AWS Step Functions execution through the sfn:action WebAssembly component.
@@ -35,11 +38,18 @@ struct Args {
     /// else default].
     #[arg(long, value_name = "NAME")]
     profile: Option<String>,
+    /// Show each request's method, URL, operation, attempt, status and timing on standard
+    /// error (never a header or the body), and a trap's full backtrace.
+    #[arg(long)]
+    debug: bool,
 }
 
 fn main() -> ExitCode {
     let status = match sfn_cli::parse::<Args>() {
-        Ok(args) => sfn_cli::run(&args.flags, |config| Wasmtime::new(&args, config)),
+        Ok(args) => {
+            report::to_standard_error(args.debug);
+            sfn_cli::run(&args.flags, |config| Wasmtime::new(&args, config))
+        }
         Err(status) => status,
     };
     ExitCode::from(status)
@@ -58,10 +68,11 @@ struct Wasmtime {
     /// joining the thread).
     runtime: ManuallyDrop<Runtime>,
     tokio: tokio::runtime::Runtime,
+    debug: bool,
 }
 
 impl Wasmtime {
-    fn new(args: &Args, config: &StartExecutionConfig) -> Result<Self, HostError> {
+    fn new(args: &Args, config: &StartExecutionConfig) -> Result<Self, BackendError> {
         let tokio = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -85,25 +96,25 @@ impl Wasmtime {
         }
         // One call per process: reserving a pool of instance slots would only cost time.
         host.instances = Instances::OnDemand;
+        host.cache_dir = sfn_host::cache::default_dir();
         let runtime = match &args.component {
             Some(path) => Runtime::from_file(path, host),
             None => Runtime::new(host),
         };
         let runtime = runtime.map_err(|e| e.to_string())?;
-        if let Some(why) = runtime.compiled_at_load() {
-            eprintln!("warning: {why}");
-        }
         Ok(Self {
             runtime: ManuallyDrop::new(runtime),
             tokio,
+            debug: args.debug,
         })
     }
 
-    fn call<T>(
-        &self,
-        call: impl Future<Output = Result<T, sfn_host::HostError>>,
-    ) -> Result<T, HostError> {
-        self.tokio.block_on(call).map_err(|e| e.to_string())
+    fn call<T>(&self, call: impl Future<Output = Result<T, HostError>>) -> Result<T, BackendError> {
+        self.tokio.block_on(call).map_err(|e| match e {
+            // The trap's wasm backtrace is for whoever debugs the component.
+            HostError::Trap(trap) if self.debug => format!("the component trapped: {trap:?}"),
+            e => e.to_string(),
+        })
     }
 }
 
@@ -111,7 +122,7 @@ impl Backend for Wasmtime {
     fn validate(
         &mut self,
         config: &StartExecutionConfig,
-    ) -> Result<Result<(), Vec<FieldError>>, HostError> {
+    ) -> Result<Result<(), Vec<FieldError>>, BackendError> {
         self.call(self.runtime.validate(config))
     }
 
@@ -119,7 +130,7 @@ impl Backend for Wasmtime {
         &mut self,
         config: &StartExecutionConfig,
         options: &ClientOptions,
-    ) -> Result<Result<SignedRequest, Error>, HostError> {
+    ) -> Result<Result<SignedRequest, Error>, BackendError> {
         self.call(self.runtime.prepare(config, options))
     }
 
@@ -127,7 +138,7 @@ impl Backend for Wasmtime {
         &mut self,
         config: &StartExecutionConfig,
         options: &ClientOptions,
-    ) -> Result<Result<Execution, Failure>, HostError> {
+    ) -> Result<Result<Execution, Failure>, BackendError> {
         self.call(self.runtime.start(config, options))
     }
 
@@ -135,7 +146,7 @@ impl Backend for Wasmtime {
         &mut self,
         config: &StartExecutionConfig,
         options: &ClientOptions,
-    ) -> Result<Result<SignedRequest, Error>, HostError> {
+    ) -> Result<Result<SignedRequest, Error>, BackendError> {
         self.call(self.runtime.prepare_sync(config, options))
     }
 
@@ -143,7 +154,7 @@ impl Backend for Wasmtime {
         &mut self,
         config: &StartExecutionConfig,
         options: &ClientOptions,
-    ) -> Result<Result<Outcome, Failure>, HostError> {
+    ) -> Result<Result<Outcome, Failure>, BackendError> {
         self.call(self.runtime.start_sync(config, options))
     }
 
@@ -152,7 +163,7 @@ impl Backend for Wasmtime {
         execution_arn: &str,
         options: &ClientOptions,
         max_wait: Duration,
-    ) -> Result<Result<Outcome, Failure>, HostError> {
+    ) -> Result<Result<Outcome, Failure>, BackendError> {
         self.call(self.runtime.wait(execution_arn, options, max_wait))
     }
 }

@@ -27,7 +27,8 @@ use wasmtime_wasi_http::p2::types::HostOutgoingRequest;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttp, WasiHttpHooks, WasiHttpView};
 
 use crate::Error as CallError;
-use crate::policy::Policy;
+use crate::error::ConfigError;
+use crate::policy::{Policy, Refused};
 
 /// How long an unused connection stays open: under the 60 s after which load balancers
 /// commonly drop idle connections, so that a call rarely picks one the server has closed.
@@ -63,14 +64,14 @@ pub(crate) struct Connections {
 }
 
 impl Connections {
-    pub(crate) fn new(timeouts: Timeouts) -> Result<Self, String> {
+    pub(crate) fn new(timeouts: Timeouts) -> Result<Self, ConfigError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let roots = rustls::RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| format!("configuring TLS: {e}"))?
+            .map_err(ConfigError::Tls)?
             .with_root_certificates(roots)
             .with_no_client_auth();
         let mut tcp = HttpConnector::new();
@@ -205,11 +206,12 @@ impl Body for Paced {
 
 /// The send hook: the outbound policy decides before a connection is used or opened, and
 /// the reason of a refusal is kept for the call's error, since the component only learns
-/// that the host denied it.
+/// that the host denied it. One call's hook: it numbers the call's attempts per operation.
 pub(crate) struct Outbound {
     policy: Arc<Policy>,
     connections: Connections,
-    refused: Option<String>,
+    refused: Option<Refused>,
+    attempts: Vec<(String, u32)>,
 }
 
 impl Outbound {
@@ -218,6 +220,7 @@ impl Outbound {
             policy,
             connections,
             refused: None,
+            attempts: Vec::new(),
         }
     }
 
@@ -230,6 +233,19 @@ impl Outbound {
             }
             (error, _) => error,
         }
+    }
+
+    /// Which attempt of its operation (`x-amz-target`) this call's request is.
+    fn attempt(&mut self, operation: &str) -> u32 {
+        let index = match self.attempts.iter().position(|(op, _)| op == operation) {
+            Some(index) => index,
+            None => {
+                self.attempts.push((operation.to_string(), 0));
+                self.attempts.len() - 1
+            }
+        };
+        self.attempts[index].1 += 1;
+        self.attempts[index].1
     }
 }
 
@@ -244,14 +260,59 @@ impl WasiHttpHooks for Outbound {
     ) -> Box<dyn Future<Output = Result<(http::Response<WasiBody>, Sent), Error>> + Send> {
         let verdict = self.policy.check(request.uri());
         self.refused = verdict.as_ref().err().cloned();
+        let operation = request.headers().get("x-amz-target");
+        let operation = operation.and_then(|v| v.to_str().ok()).unwrap_or("-");
+        let shown = Shown {
+            method: request.method().clone(),
+            url: url_of(request.uri()),
+            attempt: self.attempt(operation),
+            operation: operation.to_string(),
+        };
         let connections = self.connections.clone();
         Box::new(async move {
-            verdict.map_err(|_| Error::HttpRequestDenied)?;
-            let response = connections.send(request, options).await?;
+            if let Err(refused) = verdict {
+                tracing::debug!("{shown}: {refused}");
+                return Err(Error::HttpRequestDenied);
+            }
+            let began = Instant::now();
+            let response = connections.send(request, options).await;
+            let took = began.elapsed();
+            match &response {
+                Ok(response) => tracing::debug!("{shown}: {} in {took:?}", response.status()),
+                Err(error) => tracing::debug!("{shown}: failed after {took:?}: {error}"),
+            }
             // The pool drives the connection: nothing is left for wasmtime to await.
-            Ok((response, Box::new(async { Ok(()) }) as Sent))
+            Ok((response?, Box::new(async { Ok(()) }) as Sent))
         })
     }
+}
+
+/// A request as `--debug` shows it: never a header or the body, which carry secrets.
+struct Shown {
+    method: http::Method,
+    url: String,
+    operation: String,
+    attempt: u32,
+}
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Shown {
+            method,
+            url,
+            operation,
+            attempt,
+        } = self;
+        write!(f, "{method} {url} {operation} attempt {attempt}")
+    }
+}
+
+/// The URL without any user information, and without its query.
+fn url_of(uri: &http::Uri) -> String {
+    let scheme = uri.scheme_str().unwrap_or("-");
+    let host = uri.host().unwrap_or("-");
+    let port = uri.port().map(|p| format!(":{p}")).unwrap_or_default();
+    format!("{scheme}://{host}{port}{}", uri.path())
 }
 
 /// Where the component finds `handle`: the `wasi:http` version wasmtime-wasi-http 48

@@ -3,6 +3,8 @@
 //! and the one custom endpoint the host was configured with, in the spirit of Spin's
 //! `allowed_outbound_hosts`.
 
+use std::fmt;
+
 use http::Uri;
 use sfn_core::endpoint::{self, Origin};
 
@@ -13,31 +15,62 @@ pub struct Policy {
     custom: Option<Origin>,
 }
 
+/// A custom endpoint the policy cannot allow, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidEndpoint(String);
+
+impl fmt::Display for InvalidEndpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "custom endpoint {}", self.0)
+    }
+}
+
+impl std::error::Error for InvalidEndpoint {}
+
+/// A request the policy refused, naming where it was going.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// The URI has no scheme or no host.
+    NoOrigin(String),
+    /// The origin is neither a Step Functions endpoint nor the configured one.
+    NotAllowed(Origin),
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refused::NoOrigin(uri) => {
+                write!(f, "outbound request to '{uri}' refused: no scheme or host")
+            }
+            Refused::NotAllowed(origin) => write!(
+                f,
+                "outbound request to {origin} refused: only the Step Functions endpoints and the configured endpoint are allowed"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Refused {}
+
 impl Policy {
     /// A policy that also allows `custom_endpoint`: a URL that the core accepts as a custom
     /// endpoint (the same parser decides for both).
-    pub fn new(custom_endpoint: Option<&str>) -> Result<Self, String> {
+    pub fn new(custom_endpoint: Option<&str>) -> Result<Self, InvalidEndpoint> {
         let custom = match custom_endpoint {
             None => None,
             Some(url) => {
-                let endpoint = endpoint::parse_custom(url)
-                    .map_err(|problem| format!("custom endpoint {problem}"))?;
-                Some(
-                    endpoint
-                        .origin()
-                        .ok_or_else(|| format!("custom endpoint '{url}' has no origin"))?,
-                )
+                let endpoint = endpoint::parse_custom(url).map_err(InvalidEndpoint)?;
+                let origin = endpoint.origin();
+                Some(origin.ok_or_else(|| InvalidEndpoint(format!("'{url}' has no origin")))?)
             }
         };
         Ok(Self { custom })
     }
 
-    /// `Ok` if the request may go out; otherwise the reason, naming the host.
-    pub fn check(&self, uri: &Uri) -> Result<(), String> {
+    /// `Ok` if the request may go out; otherwise the refusal, naming the host.
+    pub fn check(&self, uri: &Uri) -> Result<(), Refused> {
         let Some(origin) = Origin::of(uri) else {
-            return Err(format!(
-                "outbound request to '{uri}' refused: no scheme or host"
-            ));
+            return Err(Refused::NoOrigin(uri.to_string()));
         };
         let standard = origin.scheme == "https"
             && origin.port == 443
@@ -45,9 +78,7 @@ impl Policy {
         if standard || self.custom.as_ref() == Some(&origin) {
             Ok(())
         } else {
-            Err(format!(
-                "outbound request to {origin} refused: only the Step Functions endpoints and the configured endpoint are allowed"
-            ))
+            Err(Refused::NotAllowed(origin))
         }
     }
 }
@@ -57,7 +88,9 @@ mod tests {
     use super::*;
 
     fn check(policy: &Policy, url: &str) -> Result<(), String> {
-        policy.check(&url.parse().unwrap())
+        policy
+            .check(&url.parse().unwrap())
+            .map_err(|r| r.to_string())
     }
 
     #[test]
@@ -146,7 +179,7 @@ mod tests {
         let default_port = Policy::new(Some("https://sfn.internal")).unwrap();
         assert_eq!(check(&default_port, "https://SFN.internal:443/"), Ok(()));
         assert_eq!(
-            Policy::new(Some("ftp://x")),
+            Policy::new(Some("ftp://x")).map_err(|e| e.to_string()),
             Err("custom endpoint 'ftp://x' must start with https:// or http://".into())
         );
         // What the core refuses as an endpoint, the policy allows nothing for.

@@ -16,10 +16,9 @@ fn vector_time() -> SystemTime {
 }
 
 fn signing_host(token: Option<&str>) -> HostConfig {
-    HostConfig {
-        wall_clock: Some(vector_time()),
-        ..crate::host("http://127.0.0.1:9", token)
-    }
+    let mut host = crate::host("http://127.0.0.1:9", token);
+    host.wall_clock = Some(vector_time());
+    host
 }
 
 fn field(field: &str, message: &str) -> FieldError {
@@ -96,16 +95,17 @@ fn the_command_component_exports_only_wasi_cli_run() {
 #[tokio::test]
 async fn prepare_reproduces_the_botocore_vector_byte_for_byte() {
     let vector = fixtures::sigv4_vector();
-    let host = HostConfig {
-        env: vec![
+    let host = {
+        let mut c = HostConfig::default();
+        c.env = vec![
             ("AWS_ACCESS_KEY_ID".into(), vector.access_key_id.clone()),
             (
                 "AWS_SECRET_ACCESS_KEY".into(),
                 vector.secret_access_key.clone(),
             ),
-        ],
-        wall_clock: Some(vector.time()),
-        ..HostConfig::default()
+        ];
+        c.wall_clock = Some(vector.time());
+        c
     };
     let request = runtime(host)
         .prepare(&config(&vector.state_machine_arn), &options(None))

@@ -20,13 +20,12 @@ async fn start(runtime: &Runtime, server: &StandIn) -> Result<sfn_host::Executio
 
 /// A host whose reads give up after `read`.
 fn impatient(server: &StandIn, read: Duration) -> HostConfig {
-    HostConfig {
-        io_timeouts: Timeouts {
-            read,
-            ..Timeouts::default()
-        },
-        ..host(&server.url(), None)
-    }
+    let mut host = host(&server.url(), None);
+    host.io_timeouts = Timeouts {
+        read,
+        ..Timeouts::default()
+    };
+    host
 }
 
 #[tokio::test]
@@ -75,9 +74,10 @@ async fn a_host_outside_the_policy_never_gets_a_connection_pooled_or_new() {
     // Same pool, a pooled connection to `allowed` idle in it, but a policy that allows
     // nothing custom: the pooled connection must not be used.
     let denied = first
-        .with_config(HostConfig {
-            allowed_endpoint: None,
-            ..host(&allowed.url(), None)
+        .with_config({
+            let mut c = host(&allowed.url(), None);
+            c.allowed_endpoint = None;
+            c
         })
         .unwrap();
     let refused = start(&denied, &allowed).await;

@@ -35,15 +35,26 @@ use sfn_test_kit::{AKID, EXECUTION_ARN, SECRET};
 
 /// `sfn-start` with an empty environment but for a `HOME` with no AWS files and
 /// `AWS_EC2_METADATA_DISABLED`: its credential chain must never reach for the instance
-/// metadata service, nor read the files of whoever runs the tests.
+/// metadata service, nor read the files of whoever runs the tests. The home's cache holds
+/// the compiled component from the first run on, which every test shares.
 pub fn sfn_start_command() -> std::process::Command {
     static EMPTY_HOME: OnceLock<std::path::PathBuf> = OnceLock::new();
     let home = EMPTY_HOME.get_or_init(|| {
         let home =
             std::env::temp_dir().join(format!("sfn-start-empty-home-{}", std::process::id()));
         std::fs::create_dir_all(&home).expect("an empty home");
+        // Compiled once here, rather than by every test that starts at the same moment.
+        let warm = in_home(&home)
+            .args(["--validate-only", "--state-machine-arn", "x"])
+            .output()
+            .expect("sfn-start runs");
+        assert_eq!(warm.status.code(), Some(2), "{warm:?}");
         home
     });
+    in_home(home)
+}
+
+fn in_home(home: &std::path::Path) -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sfn-start"));
     command
         .env_clear()
@@ -79,11 +90,10 @@ pub fn host(endpoint: &str, token: Option<&str>) -> HostConfig {
     if let Some(token) = token {
         env.push(("AWS_SESSION_TOKEN".to_string(), token.to_string()));
     }
-    HostConfig {
-        env,
-        allowed_endpoint: Some(endpoint.to_string()),
-        ..HostConfig::default()
-    }
+    let mut host = HostConfig::default();
+    host.env = env;
+    host.allowed_endpoint = Some(endpoint.to_string());
+    host
 }
 
 pub fn config(arn: &str) -> StartExecutionConfig {

@@ -51,9 +51,10 @@ async fn start(
     credentials: Option<Credentials>,
 ) -> Result<Execution, Error> {
     let moto = moto().expect("each test checks that moto is set up first");
-    let host = HostConfig {
-        allowed_endpoint: Some(moto.endpoint.clone()),
-        ..HostConfig::default()
+    let host = {
+        let mut c = HostConfig::default();
+        c.allowed_endpoint = Some(moto.endpoint.clone());
+        c
     };
     runtime(host)
         .start(config, &options(moto, credentials))
@@ -94,9 +95,10 @@ async fn a_plain_start_is_running_in_moto() {
 async fn a_lost_answer_is_retried_into_the_one_execution_moto_started() {
     let Some(moto) = moto() else { return };
     let proxy = LosingProxy::start(&moto.endpoint, 1);
-    let host = HostConfig {
-        allowed_endpoint: Some(proxy.url()),
-        ..HostConfig::default()
+    let host = {
+        let mut c = HostConfig::default();
+        c.allowed_endpoint = Some(proxy.url());
+        c
     };
     let options = ClientOptions {
         endpoint_url: Some(proxy.url()),

@@ -202,10 +202,11 @@ async fn prepare(case: &Case, operation: &str) -> SignedRequest {
     if let Some(token) = &case.token {
         env.push(("AWS_SESSION_TOKEN".to_string(), token.clone()));
     }
-    let host = HostConfig {
-        env,
-        wall_clock: Some(UNIX_EPOCH + Duration::from_secs(case.epoch_seconds)),
-        ..HostConfig::default()
+    let host = {
+        let mut c = HostConfig::default();
+        c.env = env;
+        c.wall_clock = Some(UNIX_EPOCH + Duration::from_secs(case.epoch_seconds));
+        c
     };
     let options = ClientOptions {
         use_fips: case.fips,
@@ -363,9 +364,10 @@ async fn botocore_signs_describe_execution_identically() {
                 .expect("the strategy always generates")
                 .current();
         let arn = format!("arn:{partition}:states:{region}:{account}:execution:{machine}:{name}");
-        let host = HostConfig {
-            wall_clock: Some(UNIX_EPOCH + Duration::from_secs(epoch_seconds)),
-            ..crate::host(&url, None)
+        let host = {
+            let mut c = crate::host(&url, None);
+            c.wall_clock = Some(UNIX_EPOCH + Duration::from_secs(epoch_seconds));
+            c
         };
         let options = crate::once(crate::options(Some(&url)));
         let described = runtime(host).describe(&arn, &options).await.unwrap();

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use crate::{attempted, config, host, once, options, runtime, standin, success};
-use sfn_host::{Error, Execution, HostConfig, ServiceError, StartExecutionConfig};
+use sfn_host::{Error, Execution, ServiceError, StartExecutionConfig};
 use sfn_test_kit::service::{Executions, execution_arn};
 use sfn_test_kit::sigv4::Credential;
 use sfn_test_kit::standin::{CHECK_FAILED_REQUEST_ID, Recorded, Reply, StandIn};
@@ -355,9 +355,10 @@ async fn a_wrong_secret_is_refused_by_the_signature_check() {
 #[tokio::test]
 async fn a_stale_clock_is_refused_by_the_signature_check() {
     let server = standin(success);
-    let stale = HostConfig {
-        wall_clock: Some(UNIX_EPOCH + Duration::from_secs(1_440_938_160)),
-        ..host(&server.url(), None)
+    let stale = {
+        let mut c = host(&server.url(), None);
+        c.wall_clock = Some(UNIX_EPOCH + Duration::from_secs(1_440_938_160));
+        c
     };
     let result = runtime(stale)
         .start(&config(ARN), &once(options(Some(&server.url()))))
@@ -407,9 +408,10 @@ async fn secrets_echoed_by_the_server_are_scrubbed() {
 async fn the_outbound_policy_refuses_hosts_outside_the_allow_list() {
     let server = standin(success);
     // The component is told to use the stand-in, but the host was not configured to allow it.
-    let result = runtime(HostConfig {
-        allowed_endpoint: None,
-        ..host(&server.url(), None)
+    let result = runtime({
+        let mut c = host(&server.url(), None);
+        c.allowed_endpoint = None;
+        c
     })
     .start(&config(ARN), &once(options(Some(&server.url()))))
     .await
@@ -459,9 +461,10 @@ async fn the_call_deadline_covers_a_server_that_does_not_answer() {
         std::thread::sleep(Duration::from_secs(2));
         Reply::success(EXECUTION_ARN, "1", "late")
     });
-    let impatient = HostConfig {
-        timeout: Duration::from_millis(500),
-        ..host(&server.url(), None)
+    let impatient = {
+        let mut c = host(&server.url(), None);
+        c.timeout = Duration::from_millis(500);
+        c
     };
     let started = std::time::Instant::now();
     let result = runtime(impatient)
@@ -571,13 +574,14 @@ impl aws_credential_types::provider::ProvideCredentials for Slow {
 #[tokio::test]
 async fn time_spent_resolving_credentials_comes_out_of_the_components_timeout() {
     let server = standin(|_| Reply::Hang);
-    let host = HostConfig {
-        env: vec![],
-        timeout: Duration::from_millis(1000),
-        credentials: sfn_host::CredentialSource::Chain(
-            sfn_host::shared_config::Chain::from_provider("slow", Slow(Duration::from_millis(400))),
-        ),
-        ..host(&server.url(), None)
+    let host = {
+        let mut c = host(&server.url(), None);
+        c.env = vec![];
+        c.timeout = Duration::from_millis(1000);
+        c.credentials = sfn_host::CredentialSource::Chain(
+            sfn_host::shared_config::Chain::from_provider(Slow(Duration::from_millis(400))),
+        );
+        c
     };
     let started = std::time::Instant::now();
     let result = runtime(host)

@@ -483,9 +483,10 @@ fn wasmtime_run_waits_for_moto_executions() {
 async fn the_library_waits_with_temporary_credentials() {
     let Some(moto) = running_moto() else { return };
     let (key, secret, token) = moto.session.clone();
-    let host = sfn_host::HostConfig {
-        allowed_endpoint: Some(moto.endpoint.clone()),
-        ..sfn_host::HostConfig::default()
+    let host = {
+        let mut c = sfn_host::HostConfig::default();
+        c.allowed_endpoint = Some(moto.endpoint.clone());
+        c
     };
     let options = sfn_host::ClientOptions {
         credentials: Some(sfn_host::Credentials {
@@ -526,12 +527,13 @@ async fn a_sync_answer_may_take_longer_than_the_read_timeout() {
         Reply::Late(late, Box::new(answer))
     });
     let url = server.url();
-    let quick = sfn_host::HostConfig {
-        io_timeouts: sfn_host::Timeouts {
+    let quick = {
+        let mut c = host(&url, None);
+        c.io_timeouts = sfn_host::Timeouts {
             connect: Duration::from_secs(1),
             read: Duration::from_secs(1),
-        },
-        ..host(&url, None)
+        };
+        c
     };
     let runtime = runtime(quick);
     let once = crate::once(options(Some(&url)));

@@ -115,7 +115,7 @@ pub fn parse<A: clap::Parser>() -> Result<A, u8> {
 }
 
 /// A failure of the front end itself (loading the component, say), already in words.
-pub type HostError = String;
+pub type BackendError = String;
 
 /// What validates, signs and starts: the plugin under wasmtime, or the core in the command.
 /// Both answer in the core's types; the outer `Result` is the front end's own failure.
@@ -123,40 +123,40 @@ pub trait Backend {
     fn validate(
         &mut self,
         config: &StartExecutionConfig,
-    ) -> Result<Result<(), Vec<FieldError>>, HostError>;
+    ) -> Result<Result<(), Vec<FieldError>>, BackendError>;
     fn prepare(
         &mut self,
         config: &StartExecutionConfig,
         options: &ClientOptions,
-    ) -> Result<Result<SignedRequest, Error>, HostError>;
+    ) -> Result<Result<SignedRequest, Error>, BackendError>;
     fn start(
         &mut self,
         config: &StartExecutionConfig,
         options: &ClientOptions,
-    ) -> Result<Result<Execution, Failure>, HostError>;
+    ) -> Result<Result<Execution, Failure>, BackendError>;
     fn prepare_sync(
         &mut self,
         config: &StartExecutionConfig,
         options: &ClientOptions,
-    ) -> Result<Result<SignedRequest, Error>, HostError>;
+    ) -> Result<Result<SignedRequest, Error>, BackendError>;
     fn start_sync(
         &mut self,
         config: &StartExecutionConfig,
         options: &ClientOptions,
-    ) -> Result<Result<Outcome, Failure>, HostError>;
+    ) -> Result<Result<Outcome, Failure>, BackendError>;
     fn wait(
         &mut self,
         execution_arn: &str,
         options: &ClientOptions,
         max_wait: Duration,
-    ) -> Result<Result<Outcome, Failure>, HostError>;
+    ) -> Result<Result<Outcome, Failure>, BackendError>;
 }
 
 /// Runs the command: reads the input, makes the backend, does what the flags ask, prints
 /// the outcome and returns the exit status.
 pub fn run<B: Backend>(
     flags: &Flags,
-    backend: impl FnOnce(&StartExecutionConfig) -> Result<B, HostError>,
+    backend: impl FnOnce(&StartExecutionConfig) -> Result<B, BackendError>,
 ) -> u8 {
     let config = match config(flags) {
         Ok(config) => config,
@@ -176,7 +176,7 @@ fn act(
     flags: &Flags,
     config: &StartExecutionConfig,
     backend: &mut impl Backend,
-) -> Result<u8, HostError> {
+) -> Result<u8, BackendError> {
     // Credentials always come from the environment.
     let options = ClientOptions {
         credentials: None,
@@ -234,7 +234,7 @@ fn run_sync(
     config: &StartExecutionConfig,
     options: &ClientOptions,
     backend: &mut impl Backend,
-) -> Result<u8, HostError> {
+) -> Result<u8, BackendError> {
     let arn = &config.state_machine_arn;
     eprintln!("Running an express execution of state machine {arn} synchronously...");
     let began = Instant::now();
@@ -260,7 +260,7 @@ fn wait(
     options: &ClientOptions,
     max_wait: Duration,
     backend: &mut impl Backend,
-) -> Result<u8, HostError> {
+) -> Result<u8, BackendError> {
     eprintln!(
         "Waiting up to {} for the execution to end...",
         seconds(max_wait)
@@ -291,7 +291,7 @@ fn wait(
 
 /// Prints how an execution ended (or that it still runs) and the outcome's JSON; the exit
 /// status says which.
-fn conclude(outcome: &Outcome, began: Instant) -> Result<u8, HostError> {
+fn conclude(outcome: &Outcome, began: Instant) -> Result<u8, BackendError> {
     let status = outcome.status.as_str();
     let exit = exit_status(outcome);
     let took = match outcome.stop_date_epoch_ms {
@@ -546,7 +546,7 @@ fn dry_run_json(request: &SignedRequest) -> serde_json::Value {
 }
 
 /// Pretty JSON and a newline on standard output; exit status 0.
-fn print_json(value: &serde_json::Value) -> Result<u8, HostError> {
+fn print_json(value: &serde_json::Value) -> Result<u8, BackendError> {
     let mut out = std::io::stdout().lock();
     let written = serde_json::to_writer_pretty(&mut out, value)
         .map_err(std::io::Error::from)

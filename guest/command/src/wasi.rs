@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use sfn_cli::{Backend, Flags, HostError};
+use sfn_cli::{Backend, BackendError, Flags};
 use sfn_core::transport::{Wasi, env_lookup};
 use sfn_core::{
     ClientOptions, Error, Execution, Failure, FieldError, Outcome, SignedRequest,
@@ -59,7 +59,7 @@ impl Backend for Core {
     fn validate(
         &mut self,
         config: &StartExecutionConfig,
-    ) -> Result<Result<(), Vec<FieldError>>, HostError> {
+    ) -> Result<Result<(), Vec<FieldError>>, BackendError> {
         Ok(sfn_core::validate(config))
     }
 
@@ -67,7 +67,7 @@ impl Backend for Core {
         &mut self,
         config: &StartExecutionConfig,
         options: &ClientOptions,
-    ) -> Result<Result<SignedRequest, Error>, HostError> {
+    ) -> Result<Result<SignedRequest, Error>, BackendError> {
         let env = env_lookup();
         Ok(sfn_core::prepare(config, options, &env, self.now()))
     }
@@ -76,7 +76,7 @@ impl Backend for Core {
         &mut self,
         config: &StartExecutionConfig,
         options: &ClientOptions,
-    ) -> Result<Result<Execution, Failure>, HostError> {
+    ) -> Result<Result<Execution, Failure>, BackendError> {
         let env = env_lookup();
         Ok(sfn_core::start(config, options, &env, &mut Wasi))
     }
@@ -85,7 +85,7 @@ impl Backend for Core {
         &mut self,
         config: &StartExecutionConfig,
         options: &ClientOptions,
-    ) -> Result<Result<SignedRequest, Error>, HostError> {
+    ) -> Result<Result<SignedRequest, Error>, BackendError> {
         let env = env_lookup();
         Ok(sfn_core::prepare_sync(config, options, &env, self.now()))
     }
@@ -94,7 +94,7 @@ impl Backend for Core {
         &mut self,
         config: &StartExecutionConfig,
         options: &ClientOptions,
-    ) -> Result<Result<Outcome, Failure>, HostError> {
+    ) -> Result<Result<Outcome, Failure>, BackendError> {
         let env = env_lookup();
         Ok(sfn_core::start_sync(config, options, &env, &mut Wasi))
     }
@@ -104,7 +104,7 @@ impl Backend for Core {
         execution_arn: &str,
         options: &ClientOptions,
         max_wait: Duration,
-    ) -> Result<Result<Outcome, Failure>, HostError> {
+    ) -> Result<Result<Outcome, Failure>, BackendError> {
         let env = env_lookup();
         Ok(sfn_core::wait(
             execution_arn,

@@ -19,9 +19,10 @@ pub const ONE_LOAD: &str = "time-one-load";
 /// In the child: loads the component once and prints how long it took, in nanoseconds.
 pub fn time_one() -> Result<(), String> {
     // As `sfn-start` loads it: a one-shot process reserves no pool of instances.
-    let host = HostConfig {
-        instances: Instances::OnDemand,
-        ..HostConfig::default()
+    let host = {
+        let mut c = HostConfig::default();
+        c.instances = Instances::OnDemand;
+        c
     };
     let started = Instant::now();
     let runtime = Runtime::new(host).map_err(|e| format!("loading the component: {e}"))?;

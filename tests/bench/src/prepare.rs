@@ -21,9 +21,10 @@ pub struct Prepare {
 /// The small request, each call in a fresh instance: `calls` measured calls each way after
 /// a tenth as many to warm up.
 pub fn small(calls: u32) -> Result<Prepare, String> {
-    let fresh = HostConfig {
-        reuse_instances: false,
-        ..HostConfig::default()
+    let fresh = {
+        let mut c = HostConfig::default();
+        c.reuse_instances = false;
+        c
     };
     compare(&small_request(), fresh, calls, calls / 10)
 }
