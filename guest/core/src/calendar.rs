@@ -1,5 +1,5 @@
-//! Dates in UTC without a date crate: what the signer's `x-amz-date` and the CLI's RFC 3339
-//! start and stop dates need, for any instant, before 1970 included.
+//! Dates in UTC without a date crate: what the CLI's RFC 3339 start and stop dates need, for
+//! any instant, before 1970 included.
 
 /// The proleptic Gregorian date (year, month 1–12, day 1–31) of a day counted from
 /// 1970-01-01 (Howard Hinnant's `civil_from_days`).

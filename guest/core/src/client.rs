@@ -117,8 +117,12 @@ impl Client {
         parse: impl Fn(&Response) -> Result<T, Error>,
     ) -> Attempted<T> {
         let (mut attempts, mut unsure) = (0, false);
+        let payload = sign::Payload::new(body);
         loop {
-            let request = self.sign(target, body.to_string(), io.now());
+            let request = match self.sign(target, &payload, io.now()) {
+                Ok(request) => request,
+                Err(error) => return Attempted::failed(error, attempts, false, unsure),
+            };
             attempts += 1;
             let failed = match self.attempt(io, &request, &parse) {
                 Ok(value) => {
@@ -142,9 +146,14 @@ impl Client {
     }
 
     /// A request of the operation `target`, signed at `now`.
-    pub fn sign(&self, target: &str, body: String, now: SystemTime) -> SignedRequest {
+    pub fn sign(
+        &self,
+        target: &str,
+        payload: &sign::Payload<'_>,
+        now: SystemTime,
+    ) -> Result<SignedRequest, Error> {
         let (endpoint, region, credentials) = (&self.endpoint, &self.region, &self.credentials);
-        sign::sign_request(endpoint, region, target, body, credentials, now)
+        sign::sign_request(endpoint, region, target, payload, credentials, now)
     }
 
     /// One request and its answer; a failure says whether another attempt may help and

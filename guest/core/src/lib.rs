@@ -56,7 +56,7 @@ pub fn prepare(
     env: &dyn Fn(&str) -> Option<String>,
     now: SystemTime,
 ) -> Result<SignedRequest, Error> {
-    Ok(start::resolve(config, options, env, None, start::Mode::Start)?.sign(now))
+    start::resolve(config, options, env, None, start::Mode::Start)?.sign(now)
 }
 
 /// As [`prepare`], for StartSyncExecution: the request [`start_sync`] would send first.
@@ -66,7 +66,7 @@ pub fn prepare_sync(
     env: &dyn Fn(&str) -> Option<String>,
     now: SystemTime,
 ) -> Result<SignedRequest, Error> {
-    Ok(start::resolve(config, options, env, None, start::Mode::Sync)?.sign(now))
+    start::resolve(config, options, env, None, start::Mode::Sync)?.sign(now)
 }
 
 #[cfg(test)]

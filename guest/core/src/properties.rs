@@ -352,8 +352,8 @@ fn signing_credentials() -> impl Strategy<Value = Credentials> {
 proptest! {
     #![proptest_config(cases(1_000))]
 
-    /// What the core signs verifies with the test kit's verifier, which shares no code with
-    /// it (written from the AWS spec), for any key, secret, token, region, input and time
+    /// What the core signs verifies with the test kit's verifier, which shares no SigV4 code
+    /// with it (written from the AWS spec), for any key, secret, token, region, input and time
     /// (1970 to 2226), in the scope of the ARN's region and the signing day.
     #[test]
     fn every_signed_request_verifies_independently(

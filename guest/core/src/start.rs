@@ -10,7 +10,7 @@ use crate::types::{
     ClientOptions, Error, Execution, Failure, Outcome, ServiceError, SignedRequest,
     StartExecutionConfig,
 };
-use crate::{endpoint, error, idempotency, validate, wait, wire};
+use crate::{endpoint, error, idempotency, sign, validate, wait, wire};
 
 /// Which operation a call starts the state machine with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,9 +110,9 @@ pub fn start_sync(
 
 impl Call<'_> {
     /// The request as given, signed at `now`: what `prepare` returns.
-    pub fn sign(&self, now: SystemTime) -> SignedRequest {
-        let body = self.body.clone();
-        self.client.sign(self.target, body, now)
+    pub fn sign(&self, now: SystemTime) -> Result<SignedRequest, Error> {
+        let payload = sign::Payload::new(&self.body);
+        self.client.sign(self.target, &payload, now)
     }
 
     /// Sends StartExecution with retries. An `ExecutionAlreadyExists` answered to a retry

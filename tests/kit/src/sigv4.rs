@@ -1,13 +1,14 @@
 //! An independent AWS Signature Version 4 verifier for the Step Functions stand-in.
 //!
 //! Written from the AWS spec with hmac, sha2 and hex only, never with the core's signer
-//! (`sfn_core::sign`): a verifier that shared code with the signer could share its bugs
-//! too, and would then accept a wrongly signed request.
+//! (`aws-sigv4`, through `sfn_core::sign`): a verifier that shared SigV4 code with the
+//! signer could share its bugs too, and would then accept a wrongly signed request. The
+//! hash and MAC crates are the signer's own versions, so the build has one of each.
 //!
 //! Error messages name the exact cause but never contain a secret access key or a
 //! session token, so test output can be pasted anywhere.
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
