@@ -22,15 +22,47 @@ pub struct CodeCache {
 }
 
 /// What the cache holds for a key.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum Entry {
     /// A trusted entry, at this path.
     Trusted(PathBuf),
     /// Nothing.
     Missing,
     /// Something the user cannot vouch for: its path and why.
-    Untrusted(PathBuf, String),
+    Untrusted(PathBuf, Distrust),
 }
+
+/// Why an entry or its folder is not trusted.
+#[derive(Debug)]
+pub(crate) enum Distrust {
+    /// Its metadata could not be read.
+    Unreadable(std::io::Error),
+    Symlink,
+    /// Owned by another user.
+    Owner {
+        owner: u32,
+        user: u32,
+    },
+    /// Group or others may write it.
+    Writable {
+        mode: u32,
+    },
+}
+
+impl std::fmt::Display for Distrust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Distrust::Unreadable(e) => e.fmt(f),
+            Distrust::Symlink => f.write_str("it is a symbolic link"),
+            Distrust::Owner { owner, user } => write!(f, "it is owned by user {owner}, not {user}"),
+            Distrust::Writable { mode } => {
+                write!(f, "its group or others may write it (mode {mode:o})")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Distrust {}
 
 /// `sfn-start`'s cache folder: `$XDG_CACHE_HOME/sfn-start/components`, else
 /// `~/.cache/sfn-start/components`; `None` if the environment names no home for it.
@@ -103,20 +135,24 @@ mod trust {
     use std::os::unix::fs::{DirBuilderExt, MetadataExt};
     use std::path::Path;
 
+    use super::Distrust;
+
     /// `Ok` if `path` is no symlink, is owned by this process's user and is not writable by
     /// group or others; otherwise why not.
-    pub(super) fn writable_only_by_the_user(path: &Path) -> Result<(), String> {
-        let meta = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
+    pub(super) fn writable_only_by_the_user(path: &Path) -> Result<(), Distrust> {
+        let meta = std::fs::symlink_metadata(path).map_err(Distrust::Unreadable)?;
         let user = rustix::process::geteuid().as_raw();
         if meta.file_type().is_symlink() {
-            Err("it is a symbolic link".into())
+            Err(Distrust::Symlink)
         } else if meta.uid() != user {
-            Err(format!("it is owned by user {}, not {user}", meta.uid()))
+            Err(Distrust::Owner {
+                owner: meta.uid(),
+                user,
+            })
         } else if meta.mode() & 0o022 != 0 {
-            Err(format!(
-                "its group or others may write it (mode {:o})",
-                meta.mode() & 0o777
-            ))
+            Err(Distrust::Writable {
+                mode: meta.mode() & 0o777,
+            })
         } else {
             Ok(())
         }
@@ -134,11 +170,13 @@ mod trust {
 mod trust {
     use std::path::Path;
 
+    use super::Distrust;
+
     /// Only symlinks are refused: ownership and permissions are ACLs here, left to the OS.
-    pub(super) fn writable_only_by_the_user(path: &Path) -> Result<(), String> {
-        let meta = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
+    pub(super) fn writable_only_by_the_user(path: &Path) -> Result<(), Distrust> {
+        let meta = std::fs::symlink_metadata(path).map_err(Distrust::Unreadable)?;
         if meta.file_type().is_symlink() {
-            return Err("it is a symbolic link".into());
+            return Err(Distrust::Symlink);
         }
         Ok(())
     }
@@ -179,12 +217,12 @@ mod tests {
     fn an_entry_written_is_trusted_and_its_folder_private() {
         let home = tempfile::tempdir().unwrap();
         let cache = CodeCache::new(home.path().join("a").join("b"));
-        assert_eq!(cache.get("k"), Entry::Missing);
+        assert!(matches!(cache.get("k"), Entry::Missing));
         cache.put("k", b"code").unwrap();
         assert_eq!(mode(cache.dir()), 0o700);
         assert_eq!(mode(&home.path().join("a")), 0o700);
         let path = cache.dir().join("k.cwasm");
-        assert_eq!(cache.get("k"), Entry::Trusted(path.clone()));
+        assert!(matches!(cache.get("k"), Entry::Trusted(p) if p == path));
         assert_eq!(std::fs::read(&path).unwrap(), b"code");
         // Only the entry is left: the temporary file was renamed into place.
         assert_eq!(std::fs::read_dir(cache.dir()).unwrap().count(), 1);
@@ -197,33 +235,31 @@ mod tests {
         cache.put("k", b"code").unwrap();
         let path = cache.dir().join("k.cwasm");
         chmod(&path, 0o664);
-        assert_eq!(
-            cache.get("k"),
-            Entry::Untrusted(
-                path.clone(),
-                "its group or others may write it (mode 664)".into()
-            )
+        assert!(
+            matches!(cache.get("k"), Entry::Untrusted(p, Distrust::Writable { mode: 0o664 }) if p == path)
         );
         chmod(&path, 0o600);
         chmod(cache.dir(), 0o777);
-        assert_eq!(
-            cache.get("k"),
-            Entry::Untrusted(
-                path.clone(),
-                "its group or others may write it (mode 777)".into()
-            )
+        assert!(
+            matches!(cache.get("k"), Entry::Untrusted(p, Distrust::Writable { mode: 0o777 }) if p == path)
         );
         // Nor is anything written into such a folder.
         assert!(cache.put("other", b"code").is_err());
         chmod(cache.dir(), 0o700);
+        // Another user's file: only root can make one to test with.
+        if std::os::unix::fs::chown(&path, Some(65534), None).is_ok() {
+            assert!(matches!(
+                cache.get("k"),
+                Entry::Untrusted(p, Distrust::Owner { owner: 65534, .. }) if p == path
+            ));
+        } else {
+            eprintln!("skipped: the other-owner case (changing a file's owner needs root)");
+        }
         std::fs::remove_file(&path).unwrap();
         let elsewhere = home.path().join("elsewhere");
         std::fs::write(&elsewhere, b"code").unwrap();
         std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
-        assert_eq!(
-            cache.get("k"),
-            Entry::Untrusted(path, "it is a symbolic link".into())
-        );
+        assert!(matches!(cache.get("k"), Entry::Untrusted(p, Distrust::Symlink) if p == path));
     }
 
     #[test]
@@ -234,9 +270,8 @@ mod tests {
         let link = home.path().join("link");
         std::os::unix::fs::symlink(real.dir(), &link).unwrap();
         let cache = CodeCache::new(link.clone());
-        assert_eq!(
-            cache.get("k"),
-            Entry::Untrusted(link.join("k.cwasm"), "it is a symbolic link".into())
+        assert!(
+            matches!(cache.get("k"), Entry::Untrusted(p, Distrust::Symlink) if p == link.join("k.cwasm"))
         );
     }
 }

@@ -1,7 +1,6 @@
 //! Instances kept between calls. A call that ends cleanly leaves its instance for the
 //! runtime's next call, which then skips instantiation, the component's start-up and its
-//! first-touch costs: measured, a library `start` to a loopback server went from 194–219
-//! to 148 µs of CPU (aws-sdk-sfn: 155–160).
+//! first-touch costs.
 //!
 //! Each runtime keeps its own (an instance has seen that runtime's environment, clock and
 //! policy, and no other's); all runtimes sharing one loaded component share one [`Budget`],

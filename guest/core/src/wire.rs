@@ -195,7 +195,7 @@ fn start_date(seconds: f64) -> Result<i64, Error> {
 /// A timestamp member in epoch milliseconds, or why it is not a time.
 fn date(member: &str, seconds: f64) -> Result<i64, Error> {
     epoch_ms(seconds).ok_or_else(|| {
-        // Not `{seconds}`: formatting a float costs the component some 16 KB of code.
+        // Not `{seconds}`: float formatting would add its sizeable code to the component.
         Error::InvalidResponse(format!(
             "{member} is not a representable time: more than 285,000 years from 1970"
         ))
