@@ -59,7 +59,7 @@ impl Default for Timeouts {
 /// The pooled client. Cloning shares the pool.
 #[derive(Clone)]
 pub(crate) struct Connections {
-    client: Client<HttpsConnector<HttpConnector>, WasiBody>,
+    client: Client<Bounded<HttpsConnector<HttpConnector>>, WasiBody>,
     timeouts: Timeouts,
 }
 
@@ -79,11 +79,15 @@ impl Connections {
         tcp.enforce_http(false);
         tcp.set_connect_timeout(Some(timeouts.connect));
         tcp.set_nodelay(true);
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()
             .enable_all_versions()
             .wrap_connector(tcp);
+        let connector = Bounded {
+            inner: https,
+            limit: timeouts.connect,
+        };
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(IDLE_TIMEOUT)
             .pool_max_idle_per_host(MAX_IDLE_PER_ORIGIN)
@@ -117,6 +121,46 @@ impl Connections {
             .map_err(|_| Error::ConnectionReadTimeout)?
             .map_err(|e| classify(&e))?;
         Ok(response.map(|body| Paced::new(body, between_bytes).boxed_unsync()))
+    }
+}
+
+/// A connector that gives up when connecting, TCP and TLS handshake together, takes longer
+/// than `limit`: a server that accepts but never finishes the handshake has not been sent
+/// anything, and must not hold the call until its read timeout.
+#[derive(Clone)]
+pub(crate) struct Bounded<C> {
+    inner: C,
+    limit: Duration,
+}
+
+type Connecting<T> =
+    Pin<Box<dyn Future<Output = Result<T, Box<dyn std::error::Error + Send + Sync>>> + Send>>;
+
+impl<C> tower_service::Service<http::Uri> for Bounded<C>
+where
+    C: tower_service::Service<http::Uri>,
+    C::Future: Send + 'static,
+    C::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Response = C::Response;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+    type Future = Connecting<C::Response>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, uri: http::Uri) -> Self::Future {
+        let connecting = self.inner.call(uri);
+        let limit = self.limit;
+        Box::pin(async move {
+            match tokio::time::timeout(limit, connecting).await {
+                Ok(connected) => connected.map_err(Into::into),
+                Err(_) => {
+                    Err(io::Error::new(io::ErrorKind::TimedOut, "connecting timed out").into())
+                }
+            }
+        })
     }
 }
 

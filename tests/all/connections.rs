@@ -155,3 +155,53 @@ async fn a_connection_the_server_closes_is_not_reused() {
     }
     assert_eq!((server.requests().len(), server.connections()), (3, 3));
 }
+
+/// A server that accepts connections and never says a word: a TLS client waits on its
+/// handshake. The listener and every accepted connection stay open until it is dropped.
+struct Mute {
+    url: String,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl Mute {
+    async fn start() -> Mute {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                held.push(stream);
+            }
+        });
+        Mute {
+            url: format!("https://127.0.0.1:{port}"),
+            _task: task,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_tls_handshake_that_never_completes_is_bounded_by_connect_and_not_sent() {
+    let mute = Mute::start().await;
+    let mut host = host(&mute.url, None);
+    host.io_timeouts = Timeouts {
+        connect: Duration::from_millis(500),
+        read: Duration::from_secs(60),
+    };
+    let runtime = runtime(host);
+    let began = Instant::now();
+    let result = runtime
+        .start(&config(ARN), &once(options(Some(&mute.url))))
+        .await
+        .expect("the call completes");
+    let took = began.elapsed();
+    let failure = result.expect_err("nothing answers");
+    assert!(
+        matches!(&failure.error, Error::Transport(m) if m.contains("timed out connecting")),
+        "{failure:?}"
+    );
+    // Nothing was sent, so nothing may have started.
+    assert_eq!(failure.maybe_started, None, "{failure:?}");
+    assert!(took >= Duration::from_millis(500), "{took:?}");
+    assert!(took < Duration::from_secs(30), "{took:?}");
+}
