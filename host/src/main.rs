@@ -7,6 +7,7 @@
 
 mod report;
 
+use std::cell::OnceCell;
 use std::mem::ManuallyDrop;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,12 +62,20 @@ fn region_of(arn: &str) -> Option<&str> {
     arn.split(':').nth(3).filter(|region| !region.is_empty())
 }
 
-/// The plugin component under wasmtime, driven from a current-thread runtime.
+/// The plugin component under wasmtime, driven from a current-thread runtime. The
+/// arguments are checked first, by a runtime that sees only this process's variables: the
+/// AWS configuration (files, the credential chain) is read only for a valid call.
 struct Wasmtime {
     /// Never dropped: the process ends after its one call, and exiting frees the compiled
     /// code and stops the epoch thread sooner than the destructors would (unmapping,
     /// joining the thread).
-    runtime: ManuallyDrop<Runtime>,
+    local: ManuallyDrop<Runtime>,
+    /// The same component with the AWS configuration, once a valid call needs it.
+    configured: OnceCell<ManuallyDrop<Runtime>>,
+    profile: Option<String>,
+    flags: Flags,
+    /// The region for STS and SSO when nothing else names one: the state machine's.
+    region: Option<String>,
     tokio: tokio::runtime::Runtime,
     debug: bool,
 }
@@ -77,36 +86,46 @@ impl Wasmtime {
             .enable_all()
             .build()
             .map_err(|e| format!("starting the async runtime: {e}"))?;
-        let flags = &args.flags;
-        let region = config.region.as_deref();
-        let region = region.or_else(|| region_of(&config.state_machine_arn));
-        // Checking the arguments needs no credentials and no settings: no files are read.
-        let mut host = if flags.validate_only {
-            HostConfig::from_process_env()
-        } else {
-            let host = HostConfig::from_aws_config(args.profile.as_deref(), region);
-            tokio.block_on(host).map_err(|e| e.to_string())?
-        };
-        if let Some(url) = &flags.endpoint_url {
-            host.allow_endpoint(url);
-        }
-        host.wall_clock = flags.signing_time;
-        if let Some(timeout) = flags.timeout {
-            host.timeout = timeout;
-        }
+        let mut host = HostConfig::from_process_env();
+        apply_flags(&args.flags, &mut host);
         // One call per process: reserving a pool of instance slots would only cost time.
         host.instances = Instances::OnDemand;
         host.cache_dir = sfn_host::cache::default_dir();
-        let runtime = match &args.component {
+        let local = match &args.component {
             Some(path) => Runtime::from_file(path, host),
             None => Runtime::new(host),
         };
-        let runtime = runtime.map_err(|e| e.to_string())?;
+        let local = local.map_err(|e| e.to_string())?;
+        let region = config.region.as_deref();
+        let region = region.or_else(|| region_of(&config.state_machine_arn));
         Ok(Self {
-            runtime: ManuallyDrop::new(runtime),
+            local: ManuallyDrop::new(local),
+            configured: OnceCell::new(),
+            profile: args.profile.clone(),
+            flags: args.flags.clone(),
+            region: region.map(str::to_string),
             tokio,
             debug: args.debug,
         })
+    }
+
+    /// The runtime with the AWS configuration: credentials from the default chain and the
+    /// profile's settings, with the flags on top.
+    fn configured(&self) -> Result<&Runtime, BackendError> {
+        if self.configured.get().is_none() {
+            let aws = HostConfig::from_aws_config(self.profile.as_deref(), self.region.as_deref());
+            let mut host = self.tokio.block_on(aws).map_err(|e| e.to_string())?;
+            apply_flags(&self.flags, &mut host);
+            let runtime = self.local.with_config(host).map_err(|e| e.to_string())?;
+            let _ = self.configured.set(ManuallyDrop::new(runtime));
+        }
+        Ok(self.configured.get().expect("set above"))
+    }
+
+    /// The field errors of `config`, if any, found without reading any AWS configuration.
+    fn invalid(&self, config: &StartExecutionConfig) -> Result<Option<Error>, BackendError> {
+        let checked = self.call(self.local.validate(config))?;
+        Ok(checked.err().map(Error::InvalidConfig))
     }
 
     fn call<T>(&self, call: impl Future<Output = Result<T, HostError>>) -> Result<T, BackendError> {
@@ -118,12 +137,23 @@ impl Wasmtime {
     }
 }
 
+/// The flags that shape the host: the allowed endpoint, the clock and the timeout.
+fn apply_flags(flags: &Flags, host: &mut HostConfig) {
+    if let Some(url) = &flags.endpoint_url {
+        host.allow_endpoint(url);
+    }
+    host.wall_clock = flags.signing_time;
+    if let Some(timeout) = flags.timeout {
+        host.timeout = timeout;
+    }
+}
+
 impl Backend for Wasmtime {
     fn validate(
         &mut self,
         config: &StartExecutionConfig,
     ) -> Result<Result<(), Vec<FieldError>>, BackendError> {
-        self.call(self.runtime.validate(config))
+        self.call(self.local.validate(config))
     }
 
     fn prepare(
@@ -131,7 +161,11 @@ impl Backend for Wasmtime {
         config: &StartExecutionConfig,
         options: &ClientOptions,
     ) -> Result<Result<SignedRequest, Error>, BackendError> {
-        self.call(self.runtime.prepare(config, options))
+        if let Some(invalid) = self.invalid(config)? {
+            return Ok(Err(invalid));
+        }
+        let runtime = self.configured()?;
+        self.call(runtime.prepare(config, options))
     }
 
     fn start(
@@ -139,7 +173,11 @@ impl Backend for Wasmtime {
         config: &StartExecutionConfig,
         options: &ClientOptions,
     ) -> Result<Result<Execution, Failure>, BackendError> {
-        self.call(self.runtime.start(config, options))
+        if let Some(invalid) = self.invalid(config)? {
+            return Ok(Err(Failure::refused(invalid)));
+        }
+        let runtime = self.configured()?;
+        self.call(runtime.start(config, options))
     }
 
     fn prepare_sync(
@@ -147,7 +185,11 @@ impl Backend for Wasmtime {
         config: &StartExecutionConfig,
         options: &ClientOptions,
     ) -> Result<Result<SignedRequest, Error>, BackendError> {
-        self.call(self.runtime.prepare_sync(config, options))
+        if let Some(invalid) = self.invalid(config)? {
+            return Ok(Err(invalid));
+        }
+        let runtime = self.configured()?;
+        self.call(runtime.prepare_sync(config, options))
     }
 
     fn start_sync(
@@ -155,7 +197,11 @@ impl Backend for Wasmtime {
         config: &StartExecutionConfig,
         options: &ClientOptions,
     ) -> Result<Result<Outcome, Failure>, BackendError> {
-        self.call(self.runtime.start_sync(config, options))
+        if let Some(invalid) = self.invalid(config)? {
+            return Ok(Err(Failure::refused(invalid)));
+        }
+        let runtime = self.configured()?;
+        self.call(runtime.start_sync(config, options))
     }
 
     fn wait(
@@ -164,6 +210,7 @@ impl Backend for Wasmtime {
         options: &ClientOptions,
         max_wait: Duration,
     ) -> Result<Result<Outcome, Failure>, BackendError> {
-        self.call(self.runtime.wait(execution_arn, options, max_wait))
+        let runtime = self.configured()?;
+        self.call(runtime.wait(execution_arn, options, max_wait))
     }
 }

@@ -545,8 +545,57 @@ fn an_endpoint_from_the_profile_is_allowed_out_and_its_attempts_count() {
         .env("HOME", home.dir())
         .args(["--state-machine-arn", ARN, "--profile", "bad"]);
     let output = command.output().unwrap();
+    // The arguments are valid, so the configuration is read, after the first line.
     assert_eq!(
         text(&output.stderr),
-        "error: reading the AWS configuration: the shared config's max_attempts is \"many\": it must be a whole number, at least 1\n"
+        format!(
+            "Starting execution for state machine {ARN}...\nerror: reading the AWS configuration: the shared config's max_attempts is \"many\": it must be a whole number, at least 1\n"
+        )
     );
+}
+
+#[test]
+fn an_invalid_call_reads_no_configuration_and_asks_no_source() {
+    let home = Home::new("", "");
+    let marker = home.path("asked");
+    let process = home.script(
+        "credentials.sh",
+        &format!(
+            "touch {}\necho '{{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"s\"}}'",
+            marker.display()
+        ),
+    );
+    let config = format!("[default]\ncredential_process = {}\n", process.display());
+    std::fs::write(home.path(".aws/config"), config).unwrap();
+    let server = StandIn::start(vec![], success);
+    for extra in [&[][..], &["--dry-run"], &["--sync"], &["--wait"]] {
+        let mut command = sfn_start_command();
+        command
+            .env("HOME", home.dir())
+            .args([
+                "--state-machine-arn",
+                "nope",
+                "--name",
+                "a b",
+                "--input",
+                "{",
+            ])
+            .args(["--endpoint-url", &server.url()])
+            .args(extra);
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{extra:?}: {output:?}");
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.contains("state_machine_arn:")
+                && stderr.contains("  name:")
+                && stderr.contains("  input:"),
+            "{extra:?}: {stderr}"
+        );
+        assert!(!marker.exists(), "{extra:?}: the credential process ran");
+    }
+    assert_eq!(server.requests(), []);
+    // A valid call does ask it.
+    let output = start(&home, &server, &[], &["--dry-run"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(marker.exists());
 }

@@ -54,11 +54,14 @@ pub fn sfn_start_command() -> std::process::Command {
     in_home(home)
 }
 
+/// Also with the home's cache named outright, so that a test that sets another `HOME`
+/// still shares it.
 fn in_home(home: &std::path::Path) -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sfn-start"));
     command
         .env_clear()
         .env("HOME", home)
+        .env("XDG_CACHE_HOME", home.join(".cache"))
         .env("AWS_EC2_METADATA_DISABLED", "true");
     command
 }

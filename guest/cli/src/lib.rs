@@ -27,7 +27,7 @@ const DEFAULT_WAIT: Duration = Duration::from_secs(3600);
 const PROGRESS_EVERY: Duration = Duration::from_secs(30);
 
 /// The flags both front ends take.
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Clone, Debug)]
 pub struct Flags {
     /// ARN of the state machine (unqualified, version- or alias-qualified).
     #[arg(long, value_name = "ARN", required_unless_present = "cli_input_json")]
