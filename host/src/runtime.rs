@@ -93,6 +93,9 @@ impl Runtime {
         &self,
         config: &StartExecutionConfig,
     ) -> Result<Result<(), Vec<FieldError>>> {
+        if let Some(errors) = oversized(config) {
+            return Ok(Err(errors));
+        }
         self.bounded(
             self.in_instance(async |store, guest| guest.call_validate(store, config).await),
         )
@@ -105,6 +108,9 @@ impl Runtime {
         config: &StartExecutionConfig,
         options: &ClientOptions,
     ) -> Result<Result<SignedRequest, Error>> {
+        if let Some(errors) = oversized(config) {
+            return Ok(Err(Error::InvalidConfig(errors)));
+        }
         self.sign(options, async |store, guest, options| {
             guest.call_prepare(store, config, &options).await
         })
@@ -117,6 +123,9 @@ impl Runtime {
         config: &StartExecutionConfig,
         options: &ClientOptions,
     ) -> Result<Result<SignedRequest, Error>> {
+        if let Some(errors) = oversized(config) {
+            return Ok(Err(Error::InvalidConfig(errors)));
+        }
         self.sign(options, async |store, guest, options| {
             guest.call_prepare_sync(store, config, &options).await
         })
@@ -152,6 +161,9 @@ impl Runtime {
         config: &StartExecutionConfig,
         options: &ClientOptions,
     ) -> Result<Result<Execution, Failure>> {
+        if let Some(errors) = oversized(config) {
+            return Ok(Err(Failure::refused(Error::InvalidConfig(errors))));
+        }
         let limit = self.config.timeout;
         self.call(
             options,
@@ -170,6 +182,9 @@ impl Runtime {
         config: &StartExecutionConfig,
         options: &ClientOptions,
     ) -> Result<Result<Outcome, Failure>> {
+        if let Some(errors) = oversized(config) {
+            return Ok(Err(Failure::refused(Error::InvalidConfig(errors))));
+        }
         let limit = self.sync_limit();
         self.call(
             options,
@@ -330,6 +345,17 @@ impl Runtime {
             .await
             .unwrap_or(Err(HostError::Timeout(limit)))
     }
+}
+
+/// The field errors of a call whose input is past the service's limit, found by the
+/// core's own rules here: such an input is never copied into the component, where one
+/// larger than its memory would trap it.
+fn oversized(config: &StartExecutionConfig) -> Option<Vec<FieldError>> {
+    let input = config.input.as_deref()?;
+    if input.len() <= sfn_core::MAX_INPUT_BYTES {
+        return None;
+    }
+    sfn_core::validate(config).err()
 }
 
 /// The options with what is left of the host's `limit` after `spent`, when the call asked

@@ -392,3 +392,32 @@ fn the_decoded_component_wit_is_the_contract() {
         "{in_component}"
     );
 }
+
+/// An input larger than the component's whole memory: the host refuses it with the
+/// field errors the component gives for any input over the limit, and never copies it in.
+#[tokio::test]
+async fn an_input_larger_than_the_components_memory_is_a_field_error_not_a_trap() {
+    let mut host = HostConfig::default();
+    host.memory_limit = 8 << 20;
+    let runtime = runtime(host);
+    let huge = "x".repeat(16 << 20);
+    let mut big = config(ARN);
+    big.input = Some(huge);
+    let expected = vec![
+        field(
+            "input",
+            &format!("must be at most 262144 bytes as UTF-8, got {}", 16 << 20),
+        ),
+        field(
+            "input",
+            "must be valid JSON: expected value at line 1 column 1",
+        ),
+    ];
+    assert_eq!(runtime.validate(&big).await.unwrap(), Err(expected.clone()));
+    let refused = runtime.start(&big, &options(None)).await.unwrap();
+    let failure = refused.expect_err("refused");
+    assert_eq!(failure.error, Error::InvalidConfig(expected.clone()));
+    assert_eq!(failure.attempts, 0);
+    let prepared = runtime.prepare(&big, &ClientOptions::default()).await;
+    assert_eq!(prepared.unwrap(), Err(Error::InvalidConfig(expected)));
+}
