@@ -56,12 +56,6 @@ fn main() -> ExitCode {
     ExitCode::from(status)
 }
 
-/// The region field of an ARN (`arn:partition:states:REGION:...`), when it has one; the
-/// component checks the ARN itself.
-fn region_of(arn: &str) -> Option<&str> {
-    arn.split(':').nth(3).filter(|region| !region.is_empty())
-}
-
 /// The plugin component under wasmtime, driven from a current-thread runtime. The
 /// arguments are checked first, by a runtime that sees only this process's variables: the
 /// AWS configuration (files, the credential chain) is read only for a valid call.
@@ -97,7 +91,7 @@ impl Wasmtime {
         };
         let local = local.map_err(|e| e.to_string())?;
         let region = config.region.as_deref();
-        let region = region.or_else(|| region_of(&config.state_machine_arn));
+        let region = region.or_else(|| sfn_core::region_of_arn(&config.state_machine_arn));
         Ok(Self {
             local: ManuallyDrop::new(local),
             configured: OnceCell::new(),

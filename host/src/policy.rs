@@ -13,6 +13,18 @@ use sfn_core::endpoint::{self, Origin};
 pub struct Policy {
     /// The origin of the configured custom endpoint.
     custom: Option<Origin>,
+    /// Which standard endpoints: all of them, or one call's.
+    standard: Standard,
+}
+
+/// The Step Functions endpoints a policy allows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+enum Standard {
+    /// Every region's of every known partition.
+    #[default]
+    All,
+    /// One region's (FIPS, dual-stack and `sync-` forms included), or none.
+    Region(Option<String>),
 }
 
 /// A custom endpoint the policy cannot allow, and why.
@@ -64,7 +76,22 @@ impl Policy {
                 Some(origin.ok_or_else(|| InvalidEndpoint(format!("'{url}' has no origin")))?)
             }
         };
-        Ok(Self { custom })
+        Ok(Self {
+            custom,
+            standard: Standard::All,
+        })
+    }
+
+    /// This policy for one call about `arn` (a state machine's or an execution's): the
+    /// standard endpoints of the ARN's region only, since a call sends nowhere else, and
+    /// none if there is no ARN or it names no valid region. The custom endpoint stays
+    /// allowed.
+    pub fn for_call(&self, arn: Option<&str>) -> Policy {
+        let region = arn.and_then(sfn_core::region_of_arn).map(str::to_string);
+        Policy {
+            custom: self.custom.clone(),
+            standard: Standard::Region(region),
+        }
     }
 
     /// `Ok` if the request may go out; otherwise the refusal, naming the host.
@@ -72,9 +99,13 @@ impl Policy {
         let Some(origin) = Origin::of(uri) else {
             return Err(Refused::NoOrigin(uri.to_string()));
         };
+        let region = endpoint::standard_region_of(&origin.host);
         let standard = origin.scheme == "https"
             && origin.port == 443
-            && endpoint::is_standard_host(&origin.host);
+            && match &self.standard {
+                Standard::All => region.is_some(),
+                Standard::Region(allowed) => region.is_some() && region == allowed.as_deref(),
+            };
         if standard || self.custom.as_ref() == Some(&origin) {
             Ok(())
         } else {
@@ -165,6 +196,48 @@ mod tests {
                 "{url}"
             );
         }
+    }
+
+    #[test]
+    fn a_call_reaches_only_its_arns_region() {
+        let custom = Policy::new(Some("http://127.0.0.1:4566")).unwrap();
+        let arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:Hello";
+        let call = custom.for_call(Some(arn));
+        for url in [
+            "https://states.eu-west-1.amazonaws.com/",
+            "https://sync-states.eu-west-1.amazonaws.com/",
+            "https://states-fips.eu-west-1.api.aws/",
+            "https://states.eu-west-1.api.aws/",
+            "http://127.0.0.1:4566/",
+        ] {
+            assert_eq!(check(&call, url), Ok(()), "{url}");
+        }
+        for url in [
+            "https://states.us-east-1.amazonaws.com/",
+            "https://states.cn-north-1.amazonaws.com.cn/",
+            "https://sync-states.eu-west-2.amazonaws.com/",
+        ] {
+            assert!(check(&call, url).is_err(), "{url}");
+        }
+        // An execution's ARN scopes its call the same way.
+        let execution = "arn:aws-cn:states:cn-north-1:123456789012:execution:Hello:run-1";
+        let described = Policy::default().for_call(Some(execution));
+        assert_eq!(
+            check(&described, "https://states.cn-north-1.amazonaws.com.cn/"),
+            Ok(())
+        );
+        assert!(check(&described, "https://states.eu-west-1.amazonaws.com/").is_err());
+        // No ARN, or one with no region, allows no standard endpoint, only the custom one.
+        assert!(
+            check(
+                &custom.for_call(None),
+                "https://states.eu-west-1.amazonaws.com/"
+            )
+            .is_err()
+        );
+        let nowhere = custom.for_call(Some("nope"));
+        assert!(check(&nowhere, "https://states.eu-west-1.amazonaws.com/").is_err());
+        assert_eq!(check(&nowhere, "http://127.0.0.1:4566/"), Ok(()));
     }
 
     #[test]

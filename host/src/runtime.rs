@@ -96,9 +96,9 @@ impl Runtime {
         if let Some(errors) = oversized(config) {
             return Ok(Err(errors));
         }
-        self.bounded(
-            self.in_instance(async |store, guest| guest.call_validate(store, config).await),
-        )
+        self.bounded(self.in_instance(None, async |store, guest| {
+            guest.call_validate(store, config).await
+        }))
         .await
     }
 
@@ -148,8 +148,11 @@ impl Runtime {
                 Ok(options) => options,
                 Err(error) => return Ok(Err(error)),
             };
-            self.in_instance(async |store, guest| export(store, guest, options).await)
-                .await
+            // Signing sends nothing: the call may reach no standard endpoint.
+            self.in_instance(None, async |store, guest| {
+                export(store, guest, options).await
+            })
+            .await
         })
         .await
     }
@@ -166,6 +169,7 @@ impl Runtime {
         }
         let limit = self.config.timeout;
         self.call(
+            &config.state_machine_arn,
             options,
             limit,
             Duration::ZERO,
@@ -187,6 +191,7 @@ impl Runtime {
         }
         let limit = self.sync_limit();
         self.call(
+            &config.state_machine_arn,
             options,
             limit,
             Duration::ZERO,
@@ -203,6 +208,7 @@ impl Runtime {
     ) -> Result<Result<Outcome, Failure>> {
         let limit = self.config.timeout;
         self.call(
+            execution_arn,
             options,
             limit,
             Duration::ZERO,
@@ -221,10 +227,16 @@ impl Runtime {
     ) -> Result<Result<Outcome, Failure>> {
         let limit = self.config.timeout;
         let max_wait_ms = u64::try_from(max_wait.as_millis()).unwrap_or(u64::MAX);
-        self.call(options, limit, max_wait, async |store, guest, options| {
-            let wait = guest.call_wait(store, execution_arn, &options, max_wait_ms);
-            wait.await
-        })
+        self.call(
+            execution_arn,
+            options,
+            limit,
+            max_wait,
+            async |store, guest, options| {
+                let wait = guest.call_wait(store, execution_arn, &options, max_wait_ms);
+                wait.await
+            },
+        )
         .await
     }
 
@@ -239,6 +251,7 @@ impl Runtime {
     /// poll, and stopped if it has not returned `REPORTING_GRACE` after `limit` and `extra`.
     async fn call<T>(
         &self,
+        arn: &str,
         options: &ClientOptions,
         limit: Duration,
         extra: Duration,
@@ -255,7 +268,7 @@ impl Runtime {
                 Ok(options) => within_timeout(&options, limit, began.elapsed()),
                 Err(error) => return Ok(Err(Failure::refused(error))),
             };
-            self.in_instance(async |store, guest| {
+            self.in_instance(Some(arn), async |store, guest| {
                 let outcome = export(store, guest, options).await?;
                 let explain = |error| store.data().outbound.explain(error);
                 Ok(outcome.map_err(|f| Failure {
@@ -300,11 +313,13 @@ impl Runtime {
     /// ended cleanly. One that traps, or is stopped (this future dropped), is dropped.
     async fn in_instance<T>(
         &self,
+        arn: Option<&str>,
         call: impl AsyncFnOnce(&mut Store<State>, &Guest) -> wasmtime::Result<T>,
     ) -> Result<T> {
+        let outbound = self.outbound(arn);
         let mut warm = match self.kept.take() {
-            Some(kept) => kept.for_next_call(self.outbound()),
-            None => self.instantiate().await?,
+            Some(kept) => kept.for_next_call(outbound),
+            None => self.instantiate(outbound).await?,
         };
         let guest = warm.plugin.sfn_action_start_execution();
         let result = call(&mut warm.store, guest)
@@ -316,8 +331,8 @@ impl Runtime {
         Ok(result)
     }
 
-    async fn instantiate(&self) -> Result<Warm> {
-        let state = State::new(&self.config, self.outbound());
+    async fn instantiate(&self, outbound: Outbound) -> Result<Warm> {
+        let state = State::new(&self.config, outbound);
         let mut store = Store::new(&self.loaded.engine, state);
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(1);
@@ -331,8 +346,12 @@ impl Runtime {
         Ok(Warm { store, plugin })
     }
 
-    fn outbound(&self) -> Outbound {
-        Outbound::new(self.policy.clone(), self.connections.clone())
+    /// The outbound hook of a call about `arn`: it reaches only that ARN's region (see
+    /// [`Policy::for_call`]), so that a component holding the host's credentials cannot
+    /// send them to any other region's or partition's hosts.
+    fn outbound(&self, arn: Option<&str>) -> Outbound {
+        let policy = Arc::new(self.policy.for_call(arn));
+        Outbound::new(policy, self.connections.clone())
     }
 
     /// The deadline covers instantiation too: a component's start-up runs guest code.

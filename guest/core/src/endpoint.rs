@@ -200,20 +200,22 @@ impl Endpoint {
 /// Whether `host` is what the rule set gives for some region of a known partition, with or
 /// without FIPS and dual-stack, with or without StartSyncExecution's host prefix.
 pub fn is_standard_host(host: &str) -> bool {
+    standard_region_of(host).is_some()
+}
+
+/// The region whose standard endpoint (with or without FIPS, dual-stack and
+/// StartSyncExecution's host prefix) `host` is, if it is one.
+pub fn standard_region_of(host: &str) -> Option<&str> {
     let host = host.strip_prefix(SYNC_HOST_PREFIX).unwrap_or(host);
-    let Some(rest) = host
+    let rest = host
         .strip_prefix("states.")
-        .or_else(|| host.strip_prefix("states-fips."))
-    else {
-        return false;
-    };
+        .or_else(|| host.strip_prefix("states-fips."))?;
     let region = rest.split('.').next().unwrap_or_default();
-    let Some(partition) = crate::partition::of_region(region) else {
-        return false;
-    };
+    let partition = crate::partition::of_region(region)?;
     [(false, false), (true, false), (false, true), (true, true)]
         .into_iter()
         .any(|(fips, dual)| standard(partition, region, fips, dual).authority == host)
+        .then_some(region)
 }
 
 #[cfg(test)]

@@ -43,6 +43,17 @@ pub use types::{
 pub use wait::{describe, wait};
 pub use wire::{Response, SYNC_ANSWER_WITHIN, first_byte_timeout};
 
+/// The region of a valid state machine or execution ARN: the only region a call about it
+/// sends requests to.
+pub fn region_of_arn(arn: &str) -> Option<&str> {
+    match arn::parse(arn) {
+        Ok(machine) => Some(machine.region),
+        Err(_) => arn::parse_execution(arn)
+            .ok()
+            .map(|execution| execution.region),
+    }
+}
+
 /// Checks every argument without any I/O; on failure lists every broken rule, in argument
 /// order.
 pub fn validate(config: &StartExecutionConfig) -> Result<(), Vec<FieldError>> {
