@@ -121,8 +121,9 @@ pub fn custom(
     Err(errors)
 }
 
-/// A custom endpoint is `http(s)://host[:port]` with at most a trailing `/`. The one parser
-/// of custom endpoints: the host's outbound policy allows what this accepts.
+/// A custom endpoint is `http(s)://host[:port]` (port 1 to 65535) with at most a trailing
+/// `/`. The one parser of custom endpoints: the host's outbound policy allows what this
+/// accepts.
 pub fn parse_custom(url: &str) -> Result<Endpoint, String> {
     let uri: http::Uri = url
         .parse()
@@ -140,6 +141,13 @@ pub fn parse_custom(url: &str) -> Result<Endpoint, String> {
     if authority.as_str().contains('@') {
         return Err("must not carry user information (user:password@)".into());
     }
+    if let Some(port) = bad_port(authority) {
+        return Err(format!(
+            "'{}' has port '{}': a port must be a number from 1 to 65535",
+            url.escape_debug(),
+            port.escape_debug()
+        ));
+    }
     if uri.path_and_query().is_some_and(|pq| pq.as_str() != "/") {
         return Err(format!(
             "'{}' must not have a path or query: Step Functions is served at /",
@@ -150,6 +158,20 @@ pub fn parse_custom(url: &str) -> Result<Endpoint, String> {
         scheme,
         authority: authority.as_str().to_string(),
     })
+}
+
+/// The port text after the host when it is not a number from 1 to 65535. The http crate
+/// parses any such text and reports no port, and a request would then go to the scheme's
+/// default port.
+fn bad_port(authority: &http::uri::Authority) -> Option<&str> {
+    let after_host = authority.as_str().strip_prefix(authority.host())?;
+    let port = after_host.strip_prefix(':')?;
+    // `u16`'s parser also takes a leading `+`.
+    let digits = port.bytes().all(|b| b.is_ascii_digit());
+    match port.parse::<u16>() {
+        Ok(1..) if digits => None,
+        _ => Some(port),
+    }
 }
 
 fn scheme_of(uri: &http::Uri) -> Option<&'static str> {
@@ -309,6 +331,9 @@ mod tests {
                 "https://vpce-1.states.us-east-1.vpce.amazonaws.com/",
             ),
             ("http://[::1]:9000", "http://[::1]:9000/"),
+            ("http://[::1]", "http://[::1]/"),
+            ("http://127.0.0.1:65535", "http://127.0.0.1:65535/"),
+            ("http://h:1", "http://h:1/"),
         ] {
             let endpoint = custom((given.to_string(), Source::Option), false, false).unwrap();
             assert_eq!(endpoint.url(), url);
@@ -349,6 +374,27 @@ mod tests {
             custom_errors("", Source::Option, false, false),
             ["endpoint_url: the custom endpoint '' is not a URL: empty string"]
         );
+    }
+
+    #[test]
+    fn ports_outside_1_to_65535_are_refused() {
+        for (url, port) in [
+            ("http://127.0.0.1:0", "0"),
+            ("http://127.0.0.1:65536", "65536"),
+            ("http://127.0.0.1:99999", "99999"),
+            ("http://127.0.0.1:abc", "abc"),
+            ("http://127.0.0.1:", ""),
+            ("http://127.0.0.1:+80", "+80"),
+            ("http://[::1]:99999", "99999"),
+        ] {
+            assert_eq!(
+                custom_errors(url, Source::Variable("AWS_ENDPOINT_URL"), false, false),
+                [format!(
+                    "endpoint_url: the custom endpoint from AWS_ENDPOINT_URL '{url}' has port '{port}': a port must be a number from 1 to 65535"
+                )],
+                "{url}"
+            );
+        }
     }
 
     #[test]
