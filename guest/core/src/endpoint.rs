@@ -7,6 +7,9 @@ use crate::types::FieldError;
 /// Variables that name a custom endpoint, most specific first.
 pub const ENDPOINT_VARIABLES: [&str; 2] = ["AWS_ENDPOINT_URL_SFN", "AWS_ENDPOINT_URL"];
 
+/// `true` (in any case, as the AWS SDKs read it) turns off [`ENDPOINT_VARIABLES`].
+pub const IGNORE_VARIABLE: &str = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
+
 /// A resolved endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
@@ -73,13 +76,17 @@ impl Source {
     }
 }
 
-/// Picks the custom endpoint: the option, else the first non-empty variable.
+/// Picks the custom endpoint: the option, else the first non-empty variable unless
+/// [`IGNORE_VARIABLE`] is `true`. The option is explicit, so it is never ignored.
 pub fn custom_from(
     option: Option<&str>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Option<(String, Source)> {
     if let Some(url) = option {
         return Some((url.to_string(), Source::Option));
+    }
+    if env(IGNORE_VARIABLE).is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+        return None;
     }
     ENDPOINT_VARIABLES.iter().find_map(|&name| {
         env(name)
@@ -319,6 +326,42 @@ mod tests {
             Some(("http://all:2".into(), Source::Variable("AWS_ENDPOINT_URL")))
         );
         assert_eq!(custom_from(None, &no_env), None);
+    }
+
+    #[test]
+    fn ignoring_configured_endpoints_drops_the_variables_not_the_option() {
+        let with_ignore = |value: &'static str| {
+            move |name: &str| match name {
+                IGNORE_VARIABLE => Some(value.to_string()),
+                "AWS_ENDPOINT_URL_SFN" => Some("http://sfn:1".to_string()),
+                "AWS_ENDPOINT_URL" => Some("http://all:2".to_string()),
+                _ => None,
+            }
+        };
+        for value in ["true", "TRUE", "True"] {
+            assert_eq!(custom_from(None, &with_ignore(value)), None, "{value}");
+            assert_eq!(
+                custom_from(Some("http://opt:3"), &with_ignore(value)),
+                Some(("http://opt:3".into(), Source::Option))
+            );
+        }
+        // Anything else leaves them on, as the SDKs do with a value they cannot read.
+        for value in ["false", "", "1", "yes", " true"] {
+            assert_eq!(
+                custom_from(None, &with_ignore(value)),
+                Some((
+                    "http://sfn:1".into(),
+                    Source::Variable("AWS_ENDPOINT_URL_SFN")
+                )),
+                "{value:?}"
+            );
+        }
+        let only_general = |name: &str| match name {
+            IGNORE_VARIABLE => Some("true".to_string()),
+            "AWS_ENDPOINT_URL" => Some("http://all:2".to_string()),
+            _ => None,
+        };
+        assert_eq!(custom_from(None, &only_general), None);
     }
 
     #[test]

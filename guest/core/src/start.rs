@@ -552,6 +552,18 @@ mod tests {
     }
 
     #[test]
+    fn ignored_endpoint_variables_send_to_the_rule_sets_endpoint() {
+        let env = |name: &str| match name {
+            endpoint::IGNORE_VARIABLE => Some("true".to_string()),
+            "AWS_ENDPOINT_URL" => Some("http://127.0.0.1:4566".to_string()),
+            _ => None,
+        };
+        let mut io = Scripted::new([started("n")]);
+        start(&config(Some("n")), &options(), &env, &mut io).unwrap();
+        assert_eq!(io.sent[0].url, "https://states.us-east-1.amazonaws.com/");
+    }
+
+    #[test]
     fn sync_retries_only_refusals_never_a_request_that_may_have_run() {
         let mut io = Scripted::new([
             Scripted::error(400, "ThrottlingException"),
