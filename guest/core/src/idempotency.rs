@@ -34,31 +34,31 @@ pub enum Owner {
 /// Whose the described execution is. It is this call's own if it has the same input (as
 /// sent, or as the same JSON value) and, by the service's own clock, started no earlier
 /// than the call began: the time the answer's `Date` says has passed since `startDate` is
-/// at most `running`, the time this call has run on its monotonic clock. Only durations
-/// are compared, so neither clock's offset from the other matters.
+/// at most `running`, the time this call has run on its monotonic clock, plus the `Date`'s
+/// one second. Only durations are compared, so neither clock's setting matters.
 pub fn owner(described: &Described, input: &str, running: Duration) -> Owner {
     let same_input = match described.input.as_deref() {
         Some(theirs) => theirs == input || same_json(theirs, input),
         None => false,
     };
-    if !same_input {
-        return Owner::Other;
-    }
-    let Some(answered) = described.answered else {
-        return Owner::Unknown;
-    };
-    let age = epoch_ms(answered) - i128::from(described.outcome.start_date_epoch_ms);
-    let limit = running.saturating_add(DATE_GRANULARITY).as_millis();
-    if age <= i128::try_from(limit).unwrap_or(i128::MAX) {
-        Owner::ThisCall
-    } else {
-        Owner::Other
+    let start_ms = described.outcome.start_date_epoch_ms;
+    let limit_ms = whole_ms(running.saturating_add(DATE_GRANULARITY));
+    match described.answered {
+        _ if !same_input => Owner::Other,
+        None => Owner::Unknown,
+        Some(answered) if age_ms(answered, start_ms) <= limit_ms => Owner::ThisCall,
+        Some(_) => Owner::Other,
     }
 }
 
-fn epoch_ms(time: SystemTime) -> i128 {
-    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    i128::try_from(since.as_millis()).unwrap_or(i128::MAX)
+/// Milliseconds from `start_ms` (epoch) to `time`, negative if `time` is earlier.
+fn age_ms(time: SystemTime, start_ms: i64) -> i128 {
+    let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    whole_ms(since_epoch) - i128::from(start_ms)
+}
+
+fn whole_ms(duration: Duration) -> i128 {
+    i128::try_from(duration.as_millis()).unwrap_or(i128::MAX)
 }
 
 fn same_json(a: &str, b: &str) -> bool {
@@ -70,7 +70,7 @@ fn same_json(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
 
-    /// The service's clock, and this call's, when the call began: hours apart.
+    /// When the call began, by the service's clock.
     const SERVICE_BEGAN_MS: i64 = 1_799_990_000_900;
 
     fn described(
