@@ -51,11 +51,12 @@ pub use shared_config::{CredentialSource, Settings};
 include!(concat!(env!("OUT_DIR"), "/components.rs"));
 
 /// The only variables of the host's environment the component is given.
-pub const FORWARDED_VARIABLES: [&str; 6] = [
+pub const FORWARDED_VARIABLES: [&str; 7] = [
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
     "AWS_ENDPOINT_URL_SFN",
     "AWS_ENDPOINT_URL",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
     "AWS_MAX_ATTEMPTS",
 ];

@@ -101,10 +101,12 @@ pub struct Attempted<T> {
 }
 
 impl Client {
-    /// Starts the call's clock: its deadline is the plan's timeout from now.
-    pub fn begin(&mut self, io: &mut dyn Io) {
+    /// Starts the call's clock: its deadline is the plan's timeout from now. Returns now, on
+    /// the monotonic clock of `io`: no attempt of the call was sent before it.
+    pub fn begin(&mut self, io: &mut dyn Io) -> Duration {
         let now = io.monotonic();
         self.deadline = self.plan.timeout.and_then(|t| now.checked_add(t));
+        now
     }
 
     /// Sends `body` to the operation `target` until an answer parses, an error is final, or

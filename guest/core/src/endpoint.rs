@@ -7,6 +7,9 @@ use crate::types::FieldError;
 /// Variables that name a custom endpoint, most specific first.
 pub const ENDPOINT_VARIABLES: [&str; 2] = ["AWS_ENDPOINT_URL_SFN", "AWS_ENDPOINT_URL"];
 
+/// `true` (in any case, as the AWS SDKs read it) turns off [`ENDPOINT_VARIABLES`].
+pub const IGNORE_VARIABLE: &str = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
+
 /// A resolved endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
@@ -73,13 +76,17 @@ impl Source {
     }
 }
 
-/// Picks the custom endpoint: the option, else the first non-empty variable.
+/// Picks the custom endpoint: the option, else the first non-empty variable unless
+/// [`IGNORE_VARIABLE`] is `true`. The option is explicit, so it is never ignored.
 pub fn custom_from(
     option: Option<&str>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Option<(String, Source)> {
     if let Some(url) = option {
         return Some((url.to_string(), Source::Option));
+    }
+    if env(IGNORE_VARIABLE).is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+        return None;
     }
     ENDPOINT_VARIABLES.iter().find_map(|&name| {
         env(name)
@@ -121,8 +128,9 @@ pub fn custom(
     Err(errors)
 }
 
-/// A custom endpoint is `http(s)://host[:port]` with at most a trailing `/`. The one parser
-/// of custom endpoints: the host's outbound policy allows what this accepts.
+/// A custom endpoint is `http(s)://host[:port]` (port 1 to 65535) with at most a trailing
+/// `/`. The one parser of custom endpoints: the host's outbound policy allows what this
+/// accepts.
 pub fn parse_custom(url: &str) -> Result<Endpoint, String> {
     let uri: http::Uri = url
         .parse()
@@ -140,6 +148,13 @@ pub fn parse_custom(url: &str) -> Result<Endpoint, String> {
     if authority.as_str().contains('@') {
         return Err("must not carry user information (user:password@)".into());
     }
+    if let Some(port) = bad_port(authority) {
+        return Err(format!(
+            "'{}' has port '{}': a port must be a number from 1 to 65535",
+            url.escape_debug(),
+            port.escape_debug()
+        ));
+    }
     if uri.path_and_query().is_some_and(|pq| pq.as_str() != "/") {
         return Err(format!(
             "'{}' must not have a path or query: Step Functions is served at /",
@@ -150,6 +165,20 @@ pub fn parse_custom(url: &str) -> Result<Endpoint, String> {
         scheme,
         authority: authority.as_str().to_string(),
     })
+}
+
+/// The port text after the host when it is not a number from 1 to 65535. The http crate
+/// parses any such text and reports no port, and a request would then go to the scheme's
+/// default port.
+fn bad_port(authority: &http::uri::Authority) -> Option<&str> {
+    let after_host = authority.as_str().strip_prefix(authority.host())?;
+    let port = after_host.strip_prefix(':')?;
+    // `u16`'s parser also takes a leading `+`.
+    let digits = port.bytes().all(|b| b.is_ascii_digit());
+    match port.parse::<u16>() {
+        Ok(1..) if digits => None,
+        _ => Some(port),
+    }
 }
 
 fn scheme_of(uri: &http::Uri) -> Option<&'static str> {
@@ -302,6 +331,42 @@ mod tests {
     }
 
     #[test]
+    fn ignoring_configured_endpoints_drops_the_variables_not_the_option() {
+        let with_ignore = |value: &'static str| {
+            move |name: &str| match name {
+                IGNORE_VARIABLE => Some(value.to_string()),
+                "AWS_ENDPOINT_URL_SFN" => Some("http://sfn:1".to_string()),
+                "AWS_ENDPOINT_URL" => Some("http://all:2".to_string()),
+                _ => None,
+            }
+        };
+        for value in ["true", "TRUE", "True"] {
+            assert_eq!(custom_from(None, &with_ignore(value)), None, "{value}");
+            assert_eq!(
+                custom_from(Some("http://opt:3"), &with_ignore(value)),
+                Some(("http://opt:3".into(), Source::Option))
+            );
+        }
+        // Anything else leaves them on, as the SDKs do with a value they cannot read.
+        for value in ["false", "", "1", "yes", " true"] {
+            assert_eq!(
+                custom_from(None, &with_ignore(value)),
+                Some((
+                    "http://sfn:1".into(),
+                    Source::Variable("AWS_ENDPOINT_URL_SFN")
+                )),
+                "{value:?}"
+            );
+        }
+        let only_general = |name: &str| match name {
+            IGNORE_VARIABLE => Some("true".to_string()),
+            "AWS_ENDPOINT_URL" => Some("http://all:2".to_string()),
+            _ => None,
+        };
+        assert_eq!(custom_from(None, &only_general), None);
+    }
+
+    #[test]
     fn custom_endpoints_keep_scheme_host_and_port() {
         for (given, url) in [
             ("http://127.0.0.1:4566", "http://127.0.0.1:4566/"),
@@ -311,6 +376,9 @@ mod tests {
                 "https://vpce-1.states.us-east-1.vpce.amazonaws.com/",
             ),
             ("http://[::1]:9000", "http://[::1]:9000/"),
+            ("http://[::1]", "http://[::1]/"),
+            ("http://127.0.0.1:65535", "http://127.0.0.1:65535/"),
+            ("http://h:1", "http://h:1/"),
         ] {
             let endpoint = custom((given.to_string(), Source::Option), false, false).unwrap();
             assert_eq!(endpoint.url(), url);
@@ -351,6 +419,27 @@ mod tests {
             custom_errors("", Source::Option, false, false),
             ["endpoint_url: the custom endpoint '' is not a URL: empty string"]
         );
+    }
+
+    #[test]
+    fn ports_outside_1_to_65535_are_refused() {
+        for (url, port) in [
+            ("http://127.0.0.1:0", "0"),
+            ("http://127.0.0.1:65536", "65536"),
+            ("http://127.0.0.1:99999", "99999"),
+            ("http://127.0.0.1:abc", "abc"),
+            ("http://127.0.0.1:", ""),
+            ("http://127.0.0.1:+80", "+80"),
+            ("http://[::1]:99999", "99999"),
+        ] {
+            assert_eq!(
+                custom_errors(url, Source::Variable("AWS_ENDPOINT_URL"), false, false),
+                [format!(
+                    "endpoint_url: the custom endpoint from AWS_ENDPOINT_URL '{url}' has port '{port}': a port must be a number from 1 to 65535"
+                )],
+                "{url}"
+            );
+        }
     }
 
     #[test]

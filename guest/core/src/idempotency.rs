@@ -6,10 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::wire::Described;
 
-/// How far the service's clock may run behind ours. AWS refuses requests signed more than
-/// 15 minutes off its clock, so an execution that one of this call's attempts started cannot
-/// carry a start date earlier than this before the call began, on our clock.
-pub const CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
+/// How far the `Date` header may be behind the service's clock: it counts whole seconds.
+const DATE_GRANULARITY: Duration = Duration::from_secs(1);
 
 /// A random UUID, version 4, in its hyphenated lower-case form: a valid execution name.
 pub fn random_name(high: u64, low: u64) -> String {
@@ -22,25 +20,45 @@ pub fn random_name(high: u64, low: u64) -> String {
         .to_string()
 }
 
-/// Whether the described execution is the one an earlier attempt of this call started: the
-/// same input (as sent, or as the same JSON value), started after the call began. `Err`
-/// says why not.
-pub fn is_ours(described: &Described, input: &str, began: SystemTime) -> Result<(), String> {
+/// Whose the execution DescribeExecution found under this call's name is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// An earlier attempt of this call started it.
+    ThisCall,
+    /// Someone else: it has other input, or started before this call began.
+    Other,
+    /// Same input, but the answer has no `Date` to tell when it started by the service's clock.
+    Unknown,
+}
+
+/// Whose the described execution is. It is this call's own if it has the same input (as
+/// sent, or as the same JSON value) and, by the service's own clock, started no earlier
+/// than the call began: the time the answer's `Date` says has passed since `startDate` is
+/// at most `running`, the time this call has run on its monotonic clock, plus the `Date`'s
+/// one second. Only durations are compared, so neither clock's setting matters.
+pub fn owner(described: &Described, input: &str, running: Duration) -> Owner {
     let same_input = match described.input.as_deref() {
         Some(theirs) => theirs == input || same_json(theirs, input),
         None => false,
     };
-    if !same_input {
-        return Err("it was started with other input".into());
+    let start_ms = described.outcome.start_date_epoch_ms;
+    let limit_ms = whole_ms(running.saturating_add(DATE_GRANULARITY));
+    match described.answered {
+        _ if !same_input => Owner::Other,
+        None => Owner::Unknown,
+        Some(answered) if age_ms(answered, start_ms) <= limit_ms => Owner::ThisCall,
+        Some(_) => Owner::Other,
     }
-    let began_ms = began
-        .checked_sub(CLOCK_SKEW)
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    if described.outcome.start_date_epoch_ms < began_ms {
-        return Err("it started before this call began".into());
-    }
-    Ok(())
+}
+
+/// Milliseconds from `start_ms` (epoch) to `time`, negative if `time` is earlier.
+fn age_ms(time: SystemTime, start_ms: i64) -> i128 {
+    let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    whole_ms(since_epoch) - i128::from(start_ms)
+}
+
+fn whole_ms(duration: Duration) -> i128 {
+    i128::try_from(duration.as_millis()).unwrap_or(i128::MAX)
 }
 
 fn same_json(a: &str, b: &str) -> bool {
@@ -52,7 +70,14 @@ fn same_json(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn described(input: Option<&str>, start_date_epoch_ms: i64) -> Described {
+    /// When the call began, by the service's clock.
+    const SERVICE_BEGAN_MS: i64 = 1_799_990_000_900;
+
+    fn described(
+        input: Option<&str>,
+        start_date_epoch_ms: i64,
+        answered_secs: Option<u64>,
+    ) -> Described {
         Described {
             outcome: crate::Outcome {
                 execution_arn: "arn".into(),
@@ -67,6 +92,7 @@ mod tests {
                 attempts: 1,
             },
             input: input.map(str::to_string),
+            answered: answered_secs.map(|s| UNIX_EPOCH + Duration::from_secs(s)),
         }
     }
 
@@ -80,32 +106,60 @@ mod tests {
     }
 
     #[test]
-    fn ours_means_the_same_input_since_the_call_began() {
-        let began = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        let at = |secs: i64| 1_800_000_000_000 + secs * 1000;
-        assert_eq!(
-            is_ours(&described(Some(r#"{"a":1}"#), at(1)), r#"{"a":1}"#, began),
-            Ok(())
-        );
+    fn ours_when_by_the_services_clock_it_started_within_the_call() {
+        let input = r#"{"a":1}"#;
+        // Started 250 ms into a second; the answer, dated two seconds on, makes it 1.75 s
+        // old: the call's own if the call has run 0.75 s, plus the `Date`'s one second.
+        let found = described(Some(input), 1_800_000_000_250, Some(1_800_000_002));
+        let ms = Duration::from_millis;
+        assert_eq!(owner(&found, input, ms(750)), Owner::ThisCall);
+        assert_eq!(owner(&found, input, ms(749)), Owner::Other);
         // The service may give the input back re-spaced: the same JSON value is the same.
+        assert_eq!(owner(&found, r#"{"a": 1}"#, ms(750)), Owner::ThisCall);
+        // A `Date` that truncates to before `startDate` (same second).
+        let fresh = described(Some(input), 1_800_000_000_250, Some(1_800_000_000));
+        assert_eq!(owner(&fresh, input, Duration::ZERO), Owner::ThisCall);
+    }
+
+    #[test]
+    fn an_execution_started_before_the_call_by_the_services_clock_is_not_ours() {
+        // The call began at SERVICE_BEGAN_MS by the service's clock and has run 0.53 s; the
+        // answer came at 1.43 s past the second, dated that whole second.
+        let running = Duration::from_millis(530);
+        let answered = Some(1_799_990_001);
+        let two_seconds_before = described(Some("{}"), SERVICE_BEGAN_MS - 2_000, answered);
+        assert_eq!(owner(&two_seconds_before, "{}", running), Owner::Other);
+        let just_after = described(Some("{}"), SERVICE_BEGAN_MS + 5, answered);
+        assert_eq!(owner(&just_after, "{}", running), Owner::ThisCall);
+    }
+
+    #[test]
+    fn without_a_date_or_with_other_input_it_is_not_ours() {
+        let no_date = described(Some("{}"), SERVICE_BEGAN_MS, None);
         assert_eq!(
-            is_ours(&described(Some(r#"{"a": 1}"#), at(1)), r#"{"a":1}"#, began),
-            Ok(())
-        );
-        // Its clock may run behind ours, by as much as SigV4 lets a request be off.
-        assert_eq!(
-            is_ours(&described(Some("{}"), at(-900)), "{}", began),
-            Ok(())
-        );
-        assert_eq!(
-            is_ours(&described(Some("{}"), at(-901)), "{}", began),
-            Err("it started before this call began".into())
+            owner(&no_date, "{}", Duration::from_secs(1)),
+            Owner::Unknown
         );
         for other in [Some(r#"{"a":2}"#), None] {
+            let found = described(other, SERVICE_BEGAN_MS, Some(1_799_990_001));
             assert_eq!(
-                is_ours(&described(other, at(1)), r#"{"a":1}"#, began),
-                Err("it was started with other input".into())
+                owner(&found, r#"{"a":1}"#, Duration::from_secs(1)),
+                Owner::Other
             );
         }
+    }
+
+    #[test]
+    fn extreme_dates_and_durations_decide_without_overflow() {
+        for start in [i64::MIN, -1, 0, i64::MAX] {
+            for running in [Duration::ZERO, Duration::MAX] {
+                for answered in [Some(0), Some(253_402_300_799), None] {
+                    owner(&described(Some("{}"), start, answered), "{}", running);
+                }
+            }
+        }
+        let ancient = described(Some("{}"), i64::MIN, Some(0));
+        assert_eq!(owner(&ancient, "{}", Duration::MAX), Owner::ThisCall);
+        assert_eq!(owner(&ancient, "{}", Duration::ZERO), Owner::Other);
     }
 }

@@ -8,7 +8,7 @@ use crate::wire::Response;
 
 /// The world a call runs in.
 pub trait Io {
-    /// The wall clock: signing times and when the call began.
+    /// The wall clock: signing times, and how long a waited-for execution has run.
     fn now(&mut self) -> SystemTime;
     /// A monotonic clock from an origin of the implementation's choosing: backoff and
     /// deadlines are measured on it.
@@ -83,6 +83,19 @@ pub mod scripted {
                 headers: vec![("x-amzn-RequestId".into(), format!("req-{status}"))],
                 body: body.as_bytes().to_vec(),
             })
+        }
+
+        /// `answer` with a `Date` header of `epoch_secs`: the service's clock when it answered.
+        pub fn dated(
+            mut answer: Result<Response, SendError>,
+            epoch_secs: u64,
+        ) -> Result<Response, SendError> {
+            if let Ok(response) = &mut answer {
+                let at = std::time::UNIX_EPOCH + Duration::from_secs(epoch_secs);
+                let date = httpdate::fmt_http_date(at);
+                response.headers.push(("Date".into(), date));
+            }
+            answer
         }
 
         pub fn error(status: u16, code: &str) -> Result<Response, SendError> {

@@ -226,6 +226,46 @@ proptest! {
     }
 }
 
+/// A `Date` header's text: any IMF-fixdate, HTTP-date shapes with any digits and names, or
+/// any text.
+fn date_text() -> impl Strategy<Value = String> {
+    let any_second = (0u64..253_402_300_800)
+        .prop_map(|s| httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(s)));
+    prop_oneof![
+        any_second,
+        "[A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT",
+        "(Sun|Mon|Fri), [0-3][0-9] (Jan|Feb|Nov) (1970|2027|9999) [0-2][0-9]:[0-6][0-9]:[0-6][0-9] GMT",
+        "[A-Z][a-z]{5,8}, [0-9]{2}-[A-Z][a-z]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT",
+        "[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4}",
+        any::<String>(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(cases(5_000))]
+
+    /// Any `Date` header reads as a whole second or as none, and deciding whose the
+    /// execution is from it never panics.
+    #[test]
+    fn any_date_header_is_a_time_or_none(
+        date in date_text(),
+        start_date_ms in prop_oneof![any::<i64>(), Just(i64::MIN), Just(i64::MAX)],
+        running_ms in any::<u64>(),
+    ) {
+        let body = r#"{"executionArn":"e","stateMachineArn":"m","status":"RUNNING","startDate":1,"input":"{}"}"#;
+        let headers = vec![("Date".to_string(), date)];
+        let response = Response { status: 200, headers, body: body.as_bytes().to_vec() };
+        let mut described = wire::parse_described(&response)
+            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        if let Some(answered) = described.answered {
+            let since = answered.duration_since(std::time::UNIX_EPOCH).ok();
+            prop_assert_eq!(since.map(|d| d.subsec_nanos()), Some(0));
+        }
+        described.outcome.start_date_epoch_ms = start_date_ms;
+        crate::idempotency::owner(&described, "{}", Duration::from_millis(running_ms));
+    }
+}
+
 fn maybe_text() -> impl Strategy<Value = Option<String>> {
     proptest::option::weighted(0.7, edgy_text())
 }

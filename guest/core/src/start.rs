@@ -1,16 +1,17 @@
 //! StartExecution as one call: resolved once, named once, retried without ever starting a
 //! second execution (spec §4, §5).
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use crate::arn::StateMachineArn;
 use crate::client::{self, Client};
+use crate::idempotency::{self, Owner};
 use crate::io::Io;
 use crate::types::{
     ClientOptions, Error, Execution, Failure, Outcome, ServiceError, SignedRequest,
     StartExecutionConfig,
 };
-use crate::{endpoint, error, idempotency, sign, validate, wait, wire};
+use crate::{endpoint, error, sign, validate, wait, wire};
 
 /// Which operation a call starts the state machine with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,14 +79,13 @@ pub fn start(
     env: &dyn Fn(&str) -> Option<String>,
     io: &mut dyn Io,
 ) -> Result<Execution, Failure> {
-    let began = io.now();
     let generated = config
         .name
         .is_none()
         .then(|| idempotency::random_name(io.random(), io.random()));
     let mut call = resolve(config, options, env, generated.as_deref(), Mode::Start)
         .map_err(Failure::refused)?;
-    call.client.begin(io);
+    let began = call.client.begin(io);
     call.start(io, began)
 }
 
@@ -117,8 +117,9 @@ impl Call<'_> {
 
     /// Sends StartExecution with retries. An `ExecutionAlreadyExists` answered to a retry
     /// may be the execution an earlier attempt started before its answer was lost: it is
-    /// looked up, and returned if it is this call's own.
-    fn start(&self, io: &mut dyn Io, began: SystemTime) -> Result<Execution, Failure> {
+    /// looked up, and returned if it is this call's own. `began` is when the call began, on
+    /// the monotonic clock of `io`.
+    fn start(&self, io: &mut dyn Io, began: Duration) -> Result<Execution, Failure> {
         let attempted =
             self.client
                 .call(io, wire::START_EXECUTION, &self.body, wire::parse_response);
@@ -149,12 +150,13 @@ impl Call<'_> {
     }
 
     /// The execution an earlier attempt started, or the conflict as the service told it,
-    /// and whether that execution may still be this call's own (the lookup failed).
+    /// and whether that execution may still be this call's own (the lookup failed, or its
+    /// answer had no `Date` to tell).
     fn recover(
         &self,
         io: &mut dyn Io,
         exists: ServiceError,
-        began: SystemTime,
+        began: Duration,
     ) -> (Result<Execution, Error>, bool) {
         // Every attempt carries a name: given, or generated before the first.
         let Some(name) = self.name else {
@@ -165,8 +167,16 @@ impl Call<'_> {
         let described =
             self.client
                 .call(io, wire::DESCRIBE_EXECUTION, &body, wire::parse_described);
-        match described.outcome {
-            Ok(found) if idempotency::is_ours(&found, self.input, began).is_ok() => {
+        let found = match described.outcome {
+            Ok(found) => found,
+            Err(error) => {
+                let why = format!("DescribeExecution, which would tell, failed ({error})");
+                return (Err(unresolved(exists, &arn, &why)), true);
+            }
+        };
+        let running = io.monotonic().saturating_sub(began);
+        match idempotency::owner(&found, self.input, running) {
+            Owner::ThisCall => {
                 let execution = Execution {
                     execution_arn: found.outcome.execution_arn,
                     start_date_epoch_ms: found.outcome.start_date_epoch_ms,
@@ -175,19 +185,23 @@ impl Call<'_> {
                 };
                 (Ok(execution), false)
             }
-            Ok(_) => (Err(Error::Service(exists)), false),
-            Err(error) => {
-                let message = format!(
-                    "{}. An earlier attempt of this call may have started {arn} before its answer was lost, but DescribeExecution, which would tell, failed ({error}). Check with: aws stepfunctions describe-execution --execution-arn {arn}",
-                    exists.message
-                );
-                (
-                    Err(Error::Service(ServiceError { message, ..exists })),
-                    true,
-                )
+            Owner::Other => (Err(Error::Service(exists)), false),
+            Owner::Unknown => {
+                let why = "DescribeExecution's answer had no Date header to tell whether it started after this call began";
+                (Err(unresolved(exists, &arn, why)), true)
             }
         }
     }
+}
+
+/// The conflict, saying that an earlier attempt may have started `arn` and `why` that is not
+/// known, and how to check.
+fn unresolved(exists: ServiceError, arn: &str, why: &str) -> Error {
+    let message = format!(
+        "{}. An earlier attempt of this call may have started {arn} before its answer was lost, but {why}. Check with: aws stepfunctions describe-execution --execution-arn {arn}",
+        exists.message
+    );
+    Error::Service(ServiceError { message, ..exists })
 }
 
 #[cfg(test)]
@@ -335,21 +349,32 @@ mod tests {
         Scripted::json(200, &text)
     }
 
-    #[test]
-    fn already_exists_after_a_lost_answer_is_this_calls_own_execution() {
-        let mut io = Scripted::new([
+    /// By the service's clock, the calls below begin at 1799990000.9 and DescribeExecution
+    /// answers 0.53 s later (a send, a backoff of 0.5 s, two sends), dated that second.
+    const ANSWERED: u64 = 1_799_990_001;
+
+    /// A lost answer, the retry's conflict, then DescribeExecution's `answer`.
+    fn lost_then(answer: Result<crate::Response, SendError>) -> Scripted {
+        Scripted::new([
             Err(SendError::Transient(
                 "connection closed before a response".into(),
             )),
             Scripted::error(400, "ExecutionAlreadyExists"),
-            described("n", r#"{"a":1}"#, "1800000000.25"),
-        ]);
+            answer,
+        ])
+    }
+
+    #[test]
+    fn already_exists_after_a_lost_answer_is_this_calls_own_execution() {
+        // The first attempt started it, 5 ms into the call by the service's clock.
+        let ours = described("n", r#"{"a":1}"#, "1799990000.905");
+        let mut io = lost_then(Scripted::dated(ours, ANSWERED));
         let execution = run(&mut io, &config(Some("n"))).unwrap();
         assert_eq!(
             execution,
             Execution {
                 execution_arn: format!("{EXECUTION}:n"),
-                start_date_epoch_ms: 1_800_000_000_250,
+                start_date_epoch_ms: 1_799_990_000_905,
                 request_id: Some("req-200".into()),
                 attempts: 2,
             }
@@ -438,18 +463,20 @@ mod tests {
     fn already_exists_from_someone_else_stays_a_conflict() {
         let cases = [
             // Other input.
-            described("n", r#"{"a":2}"#, "1800000001"),
-            // Started a day before this call.
-            described("n", r#"{"a":1}"#, "1799913600"),
+            described("n", r#"{"a":2}"#, "1799990000.905"),
+            // Started a day before this call, by the service's clock.
+            described("n", r#"{"a":1}"#, "1799903600.9"),
+            // Started two seconds before this call, by the service's clock.
+            described("n", r#"{"a":1}"#, "1799989998.9"),
         ];
         for describe in cases {
             let mut io = Scripted::new([
                 Scripted::error(502, "BadGateway"),
                 Scripted::error(400, "ExecutionAlreadyExists"),
-                describe,
+                Scripted::dated(describe, ANSWERED),
             ]);
             let failure = run(&mut io, &config(Some("n"))).unwrap_err();
-            assert_eq!(failure.attempts, 2);
+            assert_eq!((failure.attempts, failure.maybe_started), (2, None));
             let Error::Service(e) = failure.error else {
                 panic!()
             };
@@ -462,6 +489,42 @@ mod tests {
         let mut io = Scripted::new([Scripted::error(400, "ExecutionAlreadyExists")]);
         assert_eq!(run(&mut io, &config(Some("n"))).unwrap_err().attempts, 1);
         assert_eq!(io.sent.len(), 1);
+    }
+
+    #[test]
+    fn our_wall_clock_hours_off_changes_nothing() {
+        let hour = Duration::from_secs(3600);
+        let service_began = std::time::UNIX_EPOCH + Duration::from_millis(1_799_990_000_900);
+        for wall in [service_began - 3 * hour, service_began + 3 * hour] {
+            let ours = described("n", r#"{"a":1}"#, "1799990000.905");
+            let mut io = lost_then(Scripted::dated(ours, ANSWERED));
+            io.wall_origin = wall;
+            assert!(run(&mut io, &config(Some("n"))).is_ok(), "{wall:?}");
+            let older = described("n", r#"{"a":1}"#, "1799989998.9");
+            let mut io = lost_then(Scripted::dated(older, ANSWERED));
+            io.wall_origin = wall;
+            assert!(run(&mut io, &config(Some("n"))).is_err(), "{wall:?}");
+        }
+    }
+
+    #[test]
+    fn an_answer_without_a_date_leaves_the_conflict_unresolved() {
+        let mut io = lost_then(described("n", r#"{"a":1}"#, "1799990000.905"));
+        let failure = run(&mut io, &config(Some("n"))).unwrap_err();
+        let arn = format!("{EXECUTION}:n");
+        assert_eq!(failure.maybe_started.as_deref(), Some(arn.as_str()));
+        let Error::Service(e) = failure.error else {
+            panic!("{:?}", failure.error)
+        };
+        assert_eq!(
+            (e.code.as_str(), e.message),
+            (
+                "ExecutionAlreadyExists",
+                format!(
+                    "ExecutionAlreadyExists here. An earlier attempt of this call may have started {arn} before its answer was lost, but DescribeExecution's answer had no Date header to tell whether it started after this call began. Check with: aws stepfunctions describe-execution --execution-arn {arn}"
+                )
+            )
+        );
     }
 
     #[test]
@@ -549,6 +612,18 @@ mod tests {
         let mut io = Scripted::new([ended_sync()]);
         start_sync(&config(None), &custom, &|_| None, &mut io).unwrap();
         assert_eq!(io.sent[0].url, "http://127.0.0.1:4566/");
+    }
+
+    #[test]
+    fn ignored_endpoint_variables_send_to_the_rule_sets_endpoint() {
+        let env = |name: &str| match name {
+            endpoint::IGNORE_VARIABLE => Some("true".to_string()),
+            "AWS_ENDPOINT_URL" => Some("http://127.0.0.1:4566".to_string()),
+            _ => None,
+        };
+        let mut io = Scripted::new([started("n")]);
+        start(&config(Some("n")), &options(), &env, &mut io).unwrap();
+        assert_eq!(io.sent[0].url, "https://states.us-east-1.amazonaws.com/");
     }
 
     #[test]

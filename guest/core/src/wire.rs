@@ -2,6 +2,8 @@
 //! the request bodies,
 //! the success responses and the error response (spec §2, `describe-and-sync.md`).
 
+use std::time::SystemTime;
+
 use serde::{Deserialize, Serialize};
 
 use crate::types::{BillingDetails, Error, Execution, Outcome, ServiceError};
@@ -76,6 +78,11 @@ impl Response {
     fn request_id(&self) -> Option<String> {
         self.header("x-amzn-requestid").map(str::to_string)
     }
+
+    /// The service's clock when it answered: the `Date` header, in whole seconds.
+    fn date(&self) -> Option<SystemTime> {
+        httpdate::parse_http_date(self.header("date")?).ok()
+    }
 }
 
 #[derive(Deserialize)]
@@ -108,6 +115,9 @@ pub struct Described {
     pub outcome: Outcome,
     /// Absent when the caller may not see it (`includedData`, KMS).
     pub input: Option<String>,
+    /// When the service answered, by its own clock (the `Date` header); absent when the
+    /// answer has no readable one.
+    pub answered: Option<SystemTime>,
 }
 
 /// The members DescribeExecution and StartSyncExecution answer alike.
@@ -140,6 +150,7 @@ pub fn parse_described(response: &Response) -> Result<Described, Error> {
     Ok(Described {
         outcome: outcome(output, response)?,
         input,
+        answered: response.date(),
     })
 }
 
@@ -539,5 +550,37 @@ mod tests {
         assert_eq!(odd.code, "Http599");
         let long = error_of(&response(500, &[], &"ab ".repeat(500)));
         assert_eq!(long.message.chars().count(), SNIPPET_CHARS + 1);
+    }
+
+    #[test]
+    fn described_answers_carry_the_services_date() {
+        let body = r#"{"executionArn":"e","stateMachineArn":"m","status":"RUNNING","startDate":1}"#;
+        let answered = |date: Option<&str>| {
+            let headers: Vec<(&str, &str)> = date.map(|d| ("Date", d)).into_iter().collect();
+            parse_described(&response(200, &headers, body))
+                .unwrap()
+                .answered
+        };
+        let at = |secs: u64| Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs));
+        assert_eq!(
+            answered(Some("Sun, 06 Nov 1994 08:49:37 GMT")),
+            at(784_111_777)
+        );
+        assert_eq!(
+            answered(Some("Fri, 15 Jan 2027 08:00:01 GMT")),
+            at(1_800_000_001)
+        );
+        for unreadable in [
+            // The wrong weekday, a day that does not exist, another zone, no time.
+            "Mon, 06 Nov 1994 08:49:37 GMT",
+            "Sun, 31 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:37 +0000",
+            "Sun, 06 Nov 1994",
+            "1800000001",
+            "",
+        ] {
+            assert_eq!(answered(Some(unreadable)), None, "{unreadable}");
+        }
+        assert_eq!(answered(None), None);
     }
 }

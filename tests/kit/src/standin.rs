@@ -533,8 +533,13 @@ impl hyper::body::Body for Stalling {
     }
 }
 
+/// The scripted answer, dated by the stand-in's clock unless the script dates it: AWS
+/// dates every answer, and the component reads DescribeExecution's `Date`.
 fn response(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Response<Full<Bytes>> {
     let mut builder = Response::builder().status(status);
+    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("date")) {
+        builder = builder.header("date", httpdate::fmt_http_date(SystemTime::now()));
+    }
     for (name, value) in headers {
         builder = builder.header(name, value);
     }
@@ -649,6 +654,7 @@ mod tests {
     #[tokio::test]
     async fn answers_a_signed_request_with_the_scripted_success() {
         let standin = StandIn::start(vec![cred()], success);
+        let before = SystemTime::now();
         let (status, headers, body) = parse(
             &exchange(
                 &standin,
@@ -656,7 +662,16 @@ mod tests {
             )
             .await,
         );
+        let after = SystemTime::now();
         assert_eq!(status, 200);
+        // Dated by the stand-in's clock, in whole seconds (IMF-fixdate).
+        let date = header(&headers, "date").expect("a date header");
+        let dated = httpdate::parse_http_date(date).unwrap();
+        assert_eq!(httpdate::fmt_http_date(dated), date);
+        assert!(
+            dated <= after && before < dated + Duration::from_secs(1),
+            "{date}"
+        );
         let expected = format!(r#"{{"executionArn":"{EXECUTION}","startDate":1.44093816E9}}"#);
         assert_eq!(String::from_utf8(body).unwrap(), expected);
         assert_eq!(header(&headers, "content-type"), Some(JSON_1_0));
@@ -674,6 +689,29 @@ mod tests {
         );
         assert_eq!(recorded[0].body, request_body().into_bytes());
         assert_eq!(recorded[0].header("x-amz-target"), Some(TARGET));
+    }
+
+    #[tokio::test]
+    async fn a_scripted_date_is_sent_as_the_only_one() {
+        let scripted = "Sun, 06 Nov 1994 08:49:37 GMT";
+        let standin = StandIn::start(vec![cred()], move |_| Reply::Raw {
+            status: 200,
+            headers: vec![("Date".into(), scripted.into())],
+            body: b"{}".to_vec(),
+        });
+        let (_, headers, _) = parse(
+            &exchange(
+                &standin,
+                &signed_request(&standin, &cred(), REGION, &request_body()),
+            )
+            .await,
+        );
+        let dates: Vec<&str> = headers
+            .iter()
+            .filter(|(n, _)| n == "date")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        assert_eq!(dates, [scripted]);
     }
 
     #[tokio::test]
