@@ -11,6 +11,9 @@ use crate::policy::Policy;
 use crate::shared_config::{self, CredentialSource, Settings};
 use crate::{ConfigError, FORWARDED_VARIABLES, HostError};
 
+/// The variables that name a custom endpoint for the component.
+const ENDPOINT_VARIABLES: [&str; 2] = ["AWS_ENDPOINT_URL_SFN", "AWS_ENDPOINT_URL"];
+
 /// How the host runs the component. `Debug` shows the names of the variables, never their
 /// values (they hold the secret key).
 #[derive(Clone)]
@@ -148,6 +151,14 @@ impl HostConfig {
             .await
             .map_err(ConfigError::Aws)?;
         let mut config = Self::from_process_env();
+        if settings.ignore_configured_endpoints {
+            // The profile may say so where the variables do not: the component, which reads
+            // the endpoint variables itself, must not see them either.
+            config
+                .env
+                .retain(|(name, _)| !ENDPOINT_VARIABLES.contains(&name.as_str()));
+            config.allowed_endpoint = None;
+        }
         if let Some(url) = &settings.endpoint_url {
             config.allow_endpoint(url);
         }

@@ -55,6 +55,9 @@ pub struct Settings {
     pub use_fips: bool,
     /// `AWS_USE_DUALSTACK_ENDPOINT` or the profile's `use_dualstack_endpoint`.
     pub use_dual_stack: bool,
+    /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` or the profile's
+    /// `ignore_configured_endpoint_urls`: no endpoint from the variables or the files.
+    pub ignore_configured_endpoints: bool,
 }
 
 /// A setting of the shared configuration that the SDKs would refuse.
@@ -170,11 +173,16 @@ fn settings(sdk: &SdkConfig) -> Result<Settings, AwsConfigError> {
             .map(|text| max_attempts(&text))
             .transpose()?,
     };
+    let ignore = for_sfn(
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+        "ignore_configured_endpoint_urls",
+    );
     Ok(Settings {
         endpoint_url,
         max_attempts,
         use_fips: sdk.use_fips().unwrap_or(false),
         use_dual_stack: sdk.use_dual_stack().unwrap_or(false),
+        ignore_configured_endpoints: ignore.is_some_and(|v| v.eq_ignore_ascii_case("true")),
     })
 }
 
@@ -386,6 +394,7 @@ mod tests {
             max_attempts: Some(4),
             use_fips: true,
             use_dual_stack: false,
+            ignore_configured_endpoints: false,
         };
         assert_eq!(sfn, Ok(expected));
         let general = settings(&sdk(&[])).unwrap();

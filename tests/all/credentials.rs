@@ -468,14 +468,15 @@ fn the_profile_says_where_requests_go_and_flags_win() {
         [profile dual]\nuse_dualstack_endpoint = true\n\
         [profile local]\nendpoint_url = http://127.0.0.1:4566\n\
         [profile services]\nservices = emulators\nendpoint_url = http://127.0.0.1:1\n\
-        [services emulators]\nsfn =\n  endpoint_url = http://127.0.0.1:8083\n";
+        [services emulators]\nsfn =\n  endpoint_url = http://127.0.0.1:8083\n\
+        [profile ignoring]\nendpoint_url = http://127.0.0.1:4566\nignore_configured_endpoint_urls = true\n";
     // The same keys under every profile.
-    let credentials: String = ["default", "fips", "dual", "local", "services"]
+    let credentials: String = ["default", "fips", "dual", "local", "services", "ignoring"]
         .iter()
         .map(|p| KEYS.replace("[default]", &format!("[{p}]")))
         .collect();
     let home = Home::new(config, &credentials);
-    let cases: [(Env, &[&str], &str); 7] = [
+    let cases: [(Env, &[&str], &str); 11] = [
         (&[], &[], "https://states.us-east-1.amazonaws.com/"),
         (
             &[],
@@ -504,6 +505,31 @@ fn the_profile_says_where_requests_go_and_flags_win() {
                 "--endpoint-url",
                 "http://127.0.0.1:9999",
             ],
+            "http://127.0.0.1:9999/",
+        ),
+        // Ignoring configured endpoints drops the variables and the files, as the SDKs do,
+        // whether the variable or the profile says so; a flag still wins.
+        (
+            &[
+                ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+                ("AWS_ENDPOINT_URL_SFN", "http://127.0.0.1:7"),
+            ],
+            &["--profile", "local"],
+            "https://states.us-east-1.amazonaws.com/",
+        ),
+        (
+            &[("AWS_ENDPOINT_URL", "http://127.0.0.1:7")],
+            &["--profile", "ignoring"],
+            "https://states.us-east-1.amazonaws.com/",
+        ),
+        (
+            &[("AWS_ENDPOINT_URL", "http://127.0.0.1:7")],
+            &[],
+            "http://127.0.0.1:7/",
+        ),
+        (
+            &[("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")],
+            &["--endpoint-url", "http://127.0.0.1:9999"],
             "http://127.0.0.1:9999/",
         ),
     ];
