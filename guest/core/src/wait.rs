@@ -134,25 +134,21 @@ impl Follow {
         }
     }
 
-    /// The call's answer, with the requests it sent, and secrets scrubbed from any error.
+    /// The call's answer, with the requests it sent.
     fn finish(&self, outcome: Result<Outcome, Error>, attempts: u32) -> Result<Outcome, Failure> {
-        finish(&self.client, outcome, attempts)
+        finish(outcome, attempts)
     }
 }
 
-/// A call's outcome with the requests it sent, or its failure with secrets scrubbed.
-pub fn finish(
-    client: &Client,
-    outcome: Result<Outcome, Error>,
-    attempts: u32,
-) -> Result<Outcome, Failure> {
+/// A call's outcome with the requests it sent, or its failure.
+pub fn finish(outcome: Result<Outcome, Error>, attempts: u32) -> Result<Outcome, Failure> {
     match outcome {
         Ok(outcome) => Ok(Outcome {
             attempts,
             ..outcome
         }),
         Err(error) => Err(Failure {
-            error: error.redact(&client.credentials.secrets()),
+            error,
             attempts,
             maybe_started: None,
         }),
