@@ -401,12 +401,12 @@ const CLI_INPUT_MEMBERS: [&str; 4] = ["stateMachineArn", "input", "name", "trace
 /// object of StartExecution's members, each a string; any other member is an error.
 fn cli_input(value: &str) -> Result<StartExecutionConfig, String> {
     let text = match value.strip_prefix("file://") {
-        Some(path) => std::fs::read_to_string(path).map_err(|e| {
-            format!(
-                "--cli-input-json file://{path}: cannot read the file as UTF-8 text: {}",
-                io_words(&e)
-            )
-        })?,
+        Some(path) => {
+            Source::file(&format!("--cli-input-json {value}"), CLI_INPUT_JSON).read_file(path)?
+        }
+        None if value.len() > CLI_INPUT_JSON.bytes => {
+            return Err(Source::text("--cli-input-json", CLI_INPUT_JSON).too_large());
+        }
         None => value.to_string(),
     };
     let wrong = |why: String| format!("--cli-input-json: {why}");
@@ -439,23 +439,109 @@ fn cli_input(value: &str) -> Result<StartExecutionConfig, String> {
 
 /// `--input` as text, `@file` or `-` (standard input).
 fn read_input(value: &str) -> Result<String, String> {
+    let argument = format!("--input {value}");
     if value == "-" {
-        let mut text = String::new();
-        return match std::io::stdin().read_to_string(&mut text) {
-            Ok(_) => Ok(text),
-            Err(e) => Err(format!(
-                "--input -: standard input is not readable UTF-8 text: {}",
-                io_words(&e)
-            )),
-        };
+        let source = Source::standard_input(&argument, INPUT);
+        return source.read(std::io::stdin().lock());
     }
     match value.strip_prefix('@') {
         Some("") => Err("--input @: name a file after the @".into()),
-        Some(path) => std::fs::read_to_string(path).map_err(|e| {
-            let why = io_words(&e);
-            format!("--input @{path}: cannot read the file as UTF-8 text: {why}")
-        }),
+        Some(path) => Source::file(&argument, INPUT).read_file(path),
         None => Ok(value.to_string()),
+    }
+}
+
+/// How many bytes a source may hold, and why.
+#[derive(Clone, Copy)]
+struct Limit {
+    bytes: usize,
+    why: &'static str,
+}
+
+/// `--input`'s file or standard input: the core's bound on an execution's input.
+const INPUT: Limit = Limit {
+    bytes: sfn_core::MAX_INPUT_BYTES,
+    why: "the most an execution's input may be",
+};
+
+/// `--cli-input-json`: the input travels in it as a JSON string, where one byte may take
+/// six (`\u0000`); a seventh share is room for the other members.
+const CLI_INPUT_JSON: Limit = Limit {
+    bytes: 7 * sfn_core::MAX_INPUT_BYTES,
+    why: "enough for the largest input however it is escaped",
+};
+
+/// Something of the user's to read, as errors name it: the argument as given and what it
+/// is (`the file`, `standard input`), with its limit.
+struct Source<'a> {
+    argument: &'a str,
+    what: &'static str,
+    limit: Limit,
+}
+
+impl<'a> Source<'a> {
+    fn file(argument: &'a str, limit: Limit) -> Self {
+        let what = "the file";
+        Source {
+            argument,
+            what,
+            limit,
+        }
+    }
+
+    fn standard_input(argument: &'a str, limit: Limit) -> Self {
+        let what = "standard input";
+        Source {
+            argument,
+            what,
+            limit,
+        }
+    }
+
+    fn text(argument: &'a str, limit: Limit) -> Self {
+        let what = "the text";
+        Source {
+            argument,
+            what,
+            limit,
+        }
+    }
+
+    fn read_file(&self, path: &str) -> Result<String, String> {
+        let file = std::fs::File::open(path).map_err(|e| self.unreadable(&io_words(&e)))?;
+        self.read(file)
+    }
+
+    /// At most the limit and one byte more, so that a larger source, or an endless one, is
+    /// never held whole: it is refused once that byte arrives.
+    fn read(&self, reader: impl Read) -> Result<String, String> {
+        let mut bytes = Vec::new();
+        let most = u64::try_from(self.limit.bytes)
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        reader
+            .take(most)
+            .read_to_end(&mut bytes)
+            .map_err(|e| self.unreadable(&io_words(&e)))?;
+        if bytes.len() > self.limit.bytes {
+            return Err(self.too_large());
+        }
+        String::from_utf8(bytes).map_err(|_| self.unreadable("stream did not contain valid UTF-8"))
+    }
+
+    fn unreadable(&self, why: &str) -> String {
+        let Source { argument, what, .. } = self;
+        format!("{argument}: cannot read {what} as UTF-8 text: {why}")
+    }
+
+    fn too_large(&self) -> String {
+        let Source {
+            argument,
+            what,
+            limit,
+        } = self;
+        let Limit { bytes, why } = limit;
+        format!("{argument}: {what} is larger than {bytes} bytes, {why}")
     }
 }
 
@@ -710,6 +796,88 @@ mod tests {
             missing,
             "--input @/nonexistent/input.json: cannot read the file as UTF-8 text: \
              No such file or directory"
+        );
+    }
+
+    /// A file that is removed when dropped.
+    struct TempFile(std::path::PathBuf);
+
+    impl TempFile {
+        fn new(name: &str, contents: &str) -> Self {
+            let file = format!("sfn-cli-{name}-{}", std::process::id());
+            let path = std::env::temp_dir().join(file);
+            std::fs::write(&path, contents).unwrap();
+            TempFile(path)
+        }
+
+        fn path(&self) -> String {
+            self.0.display().to_string()
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn a_file_over_its_limit_is_refused_naming_it_and_the_limit() {
+        let large = TempFile::new("large-input", &" ".repeat(300_000));
+        let path = large.path();
+        assert_eq!(
+            read_input(&format!("@{path}")),
+            Err(format!(
+                "--input @{path}: the file is larger than 262144 bytes, the most an execution's input may be"
+            ))
+        );
+        // At the limit it is read whole, for the core to judge.
+        let full = TempFile::new("full-input", &" ".repeat(262_144));
+        assert_eq!(
+            read_input(&format!("@{}", full.path())).unwrap().len(),
+            262_144
+        );
+        let json = "{\"input\":\"{}\"}".to_string() + &" ".repeat(7 * 262_144);
+        let large = TempFile::new("large-cli-input", &json);
+        let path = large.path();
+        let over =
+            "is larger than 1835008 bytes, enough for the largest input however it is escaped";
+        assert_eq!(
+            cli_input(&format!("file://{path}")),
+            Err(format!("--cli-input-json file://{path}: the file {over}"))
+        );
+        assert_eq!(
+            cli_input(&json),
+            Err(format!("--cli-input-json: the text {over}"))
+        );
+        // An input that fits, escaped at worst, still passes.
+        let escaped = serde_json::json!({ "input": "\u{1}".repeat(262_144) }).to_string();
+        assert_eq!(cli_input(&escaped).unwrap().input.unwrap().len(), 262_144);
+    }
+
+    /// A stream that never ends, counting the bytes it gave.
+    struct Endless(usize);
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            buf.fill(b' ');
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+    }
+
+    #[test]
+    fn an_endless_stream_is_read_to_one_byte_past_the_limit() {
+        let mut endless = Endless(0);
+        let source = Source::standard_input("--input -", INPUT);
+        assert_eq!(
+            source.read(&mut endless),
+            Err("--input -: standard input is larger than 262144 bytes, the most an execution's input may be".into())
+        );
+        assert_eq!(endless.0, 262_145);
+        assert_eq!(
+            source.read(&b"{\"a\":\xff}"[..]),
+            Err("--input -: cannot read standard input as UTF-8 text: stream did not contain valid UTF-8".into())
         );
     }
 }

@@ -34,6 +34,7 @@ pub mod transport;
 
 use std::time::SystemTime;
 
+pub use input::MAX_BYTES as MAX_INPUT_BYTES;
 pub use io::{Io, SendError};
 pub use start::{start, start_sync};
 pub use types::{
