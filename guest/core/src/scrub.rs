@@ -455,6 +455,36 @@ mod tests {
     }
 
     #[test]
+    fn a_raw_answer_is_scrubbed_header_by_header_and_in_its_body() {
+        let secrets = options().credentials.unwrap();
+        let secrets = secrets.secrets();
+        let received = Response {
+            status: 403,
+            headers: vec![
+                ("x-amzn-RequestId".into(), format!("id-{TOKEN}")),
+                (format!("x-echo-{SECRET}"), "v".into()),
+            ],
+            body: format!("<p>{}</p>", referenced(TOKEN)).into_bytes(),
+        };
+        let scrubbed = received.scrub(&secrets);
+        assert_eq!(
+            scrubbed.headers,
+            [
+                ("x-amzn-RequestId".into(), "id-***".into()),
+                ("x-echo-***".into(), "v".into())
+            ]
+        );
+        assert_eq!(scrubbed.body, b"<p>***</p>");
+        // A body that is not UTF-8 and holds no secret is kept byte for byte.
+        let binary = Response {
+            status: 500,
+            headers: Vec::new(),
+            body: vec![0xff, b'*', 0xfe],
+        };
+        assert_eq!(binary.clone().scrub(&secrets), binary);
+    }
+
+    #[test]
     fn a_secret_inside_another_is_replaced_with_it() {
         let credentials = Credentials {
             access_key_id: "A".into(),
