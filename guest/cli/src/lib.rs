@@ -209,8 +209,9 @@ impl Console<'_> {
 
     /// Pretty JSON and a newline on `out`, control characters escaped; exit status 0.
     fn print_json(&mut self, value: &serde_json::Value) -> Result<u8, BackendError> {
-        let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
-        let written = (self.out.write_all(escape_controls(&text).as_bytes()))
+        let text = serde_json::to_string_pretty(value).map_err(std::io::Error::from);
+        let written = text
+            .and_then(|text| self.out.write_all(escape_controls(&text).as_bytes()))
             .and_then(|()| self.out.write_all(b"\n"))
             .and_then(|()| self.out.flush());
         written.map_err(|e| format!("writing standard output: {e}"))?;
