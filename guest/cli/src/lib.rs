@@ -5,6 +5,8 @@
 //! component (`command/`, which `wasmtime run` or any WASI 0.2 runtime runs). Each supplies
 //! a [`Backend`] that validates, signs or starts; everything a user sees is decided here.
 
+use std::borrow::Cow;
+use std::fmt::{Display, Write as _};
 use std::io::{Read, Write};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -158,24 +160,89 @@ pub fn run<B: Backend>(
     flags: &Flags,
     backend: impl FnOnce(&StartExecutionConfig) -> Result<B, BackendError>,
 ) -> u8 {
+    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+    let mut console = Console {
+        out: &mut out,
+        err: &mut err,
+    };
+    run_on(flags, backend, &mut console)
+}
+
+/// [`run`], writing to `console`.
+fn run_on<B: Backend>(
+    flags: &Flags,
+    backend: impl FnOnce(&StartExecutionConfig) -> Result<B, BackendError>,
+    console: &mut Console<'_>,
+) -> u8 {
     let config = match config(flags) {
         Ok(config) => config,
         Err(e) => {
-            eprintln!("error: {e}");
+            console.say(format_args!("error: {e}"));
             return INVALID;
         }
     };
-    let outcome = backend(&config).and_then(|mut backend| act(flags, &config, &mut backend));
+    let outcome =
+        backend(&config).and_then(|mut backend| act(flags, &config, &mut backend, console));
     outcome.unwrap_or_else(|e| {
-        eprintln!("error: {e}");
+        console.say(format_args!("error: {e}"));
         FAILED
     })
+}
+
+/// Where the command writes: the outcome's JSON to `out` (standard output), every other
+/// line to `err` (standard error). Both escape control characters ([`escape_controls`]):
+/// the service's texts reach them, and a terminal would act on an escape sequence in one.
+struct Console<'a> {
+    out: &'a mut dyn Write,
+    err: &'a mut dyn Write,
+}
+
+impl Console<'_> {
+    /// One line on `err`, its control characters escaped, and any line it spans after the
+    /// first indented, so that no text from the service can pass for a line of ours. A
+    /// closed standard error is no reason to fail.
+    fn say(&mut self, line: impl Display) {
+        let line = line.to_string();
+        let line = escape_controls(line.trim_end()).replace('\n', "\n  ");
+        let _ = self.err.write_all(format!("{line}\n").as_bytes());
+    }
+
+    /// Pretty JSON and a newline on `out`, control characters escaped; exit status 0.
+    fn print_json(&mut self, value: &serde_json::Value) -> Result<u8, BackendError> {
+        let text = serde_json::to_string_pretty(value).map_err(std::io::Error::from);
+        let written = text
+            .and_then(|text| self.out.write_all(escape_controls(&text).as_bytes()))
+            .and_then(|()| self.out.write_all(b"\n"))
+            .and_then(|()| self.out.flush());
+        written.map_err(|e| format!("writing standard output: {e}"))?;
+        Ok(0)
+    }
+}
+
+/// `text` with every control character but the newline (C0, DEL and C1) written as JSON
+/// escapes one, `\u001b`. The one escape for both streams: in JSON, serde_json escapes C0
+/// inside strings but writes DEL and C1 raw, and its only raw newlines are its own layout.
+fn escape_controls(text: &str) -> Cow<'_, str> {
+    let escaped = |c: char| c.is_control() && c != '\n';
+    if !text.contains(escaped) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if escaped(c) {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 fn act(
     flags: &Flags,
     config: &StartExecutionConfig,
     backend: &mut impl Backend,
+    console: &mut Console<'_>,
 ) -> Result<u8, BackendError> {
     // Credentials always come from the environment.
     let options = ClientOptions {
@@ -189,10 +256,10 @@ fn act(
     if flags.validate_only {
         return Ok(match backend.validate(config)? {
             Ok(()) => {
-                eprintln!("The arguments are valid.");
+                console.say("The arguments are valid.");
                 0
             }
-            Err(errors) => report(config, Error::InvalidConfig(errors), 0),
+            Err(errors) => report(config, Error::InvalidConfig(errors), 0, console),
         });
     }
     if flags.dry_run {
@@ -202,27 +269,31 @@ fn act(
             backend.prepare(config, &options)?
         };
         return Ok(match prepared {
-            Ok(signed) => print_json(&dry_run_json(&signed))?,
-            Err(error) => report(config, error, 0),
+            Ok(signed) => console.print_json(&dry_run_json(&signed))?,
+            Err(error) => report(config, error, 0, console),
         });
     }
     if flags.sync {
-        return run_sync(config, &options, backend);
+        return run_sync(config, &options, backend, console);
     }
     let arn = &config.state_machine_arn;
-    eprintln!("Starting execution for state machine {arn}...");
+    console.say(format_args!(
+        "Starting execution for state machine {arn}..."
+    ));
     let started = match backend.start(config, &options)? {
         Ok(started) => started,
-        Err(failure) => return Ok(report_start_failure(config, failure)),
+        Err(failure) => return Ok(report_start_failure(config, failure, console)),
     };
     let execution_arn = &started.execution_arn;
     let retried = after(started.attempts);
-    eprintln!("Execution started successfully with ARN {execution_arn}{retried}");
+    console.say(format_args!(
+        "Execution started successfully with ARN {execution_arn}{retried}"
+    ));
     if flags.wait {
         let max_wait = flags.wait_timeout.unwrap_or(DEFAULT_WAIT);
-        return wait(execution_arn, &options, max_wait, backend);
+        return wait(execution_arn, &options, max_wait, backend, console);
     }
-    print_json(&serde_json::json!({
+    console.print_json(&serde_json::json!({
         "executionArn": execution_arn,
         "startDate": rfc3339_ms(started.start_date_epoch_ms),
         "requestId": started.request_id,
@@ -234,18 +305,21 @@ fn run_sync(
     config: &StartExecutionConfig,
     options: &ClientOptions,
     backend: &mut impl Backend,
+    console: &mut Console<'_>,
 ) -> Result<u8, BackendError> {
     let arn = &config.state_machine_arn;
-    eprintln!("Running an express execution of state machine {arn} synchronously...");
+    console.say(format_args!(
+        "Running an express execution of state machine {arn} synchronously..."
+    ));
     let began = Instant::now();
     match backend.start_sync(config, options)? {
-        Ok(outcome) => conclude(&outcome, began),
+        Ok(outcome) => conclude(&outcome, began, console),
         Err(failure) => {
             let unsupported = matches!(&failure.error, Error::Service(e) if e.code == "StateMachineTypeNotSupported");
-            let status = report(config, failure.error, failure.attempts);
+            let status = report(config, failure.error, failure.attempts, console);
             if unsupported {
-                eprintln!(
-                    "hint: --sync runs EXPRESS state machines only; to run a STANDARD one and wait for its outcome, use --wait"
+                console.say(
+                    "hint: --sync runs EXPRESS state machines only; to run a STANDARD one and wait for its outcome, use --wait",
                 );
             }
             Ok(status)
@@ -260,11 +334,12 @@ fn wait(
     options: &ClientOptions,
     max_wait: Duration,
     backend: &mut impl Backend,
+    console: &mut Console<'_>,
 ) -> Result<u8, BackendError> {
-    eprintln!(
+    console.say(format_args!(
         "Waiting up to {} for the execution to end...",
         seconds(max_wait)
-    );
+    ));
     let began = Instant::now();
     loop {
         let left = max_wait.saturating_sub(began.elapsed());
@@ -273,25 +348,32 @@ fn wait(
             Ok(outcome) => outcome,
             Err(failure) => {
                 let error = failure.error;
-                eprintln!(
+                console.say(format_args!(
                     "error: could not wait for execution {execution_arn}: {}",
                     in_words(error)
-                );
+                ));
                 return Ok(FAILED);
             }
         };
         if outcome.is_open() && slice < left {
             let waited = seconds(began.elapsed());
-            eprintln!("Execution is {} after {waited}", outcome.status);
+            console.say(format_args!(
+                "Execution is {} after {waited}",
+                outcome.status
+            ));
             continue;
         }
-        return conclude(&outcome, began);
+        return conclude(&outcome, began, console);
     }
 }
 
 /// Prints how an execution ended (or that it still runs) and the outcome's JSON; the exit
 /// status says which.
-fn conclude(outcome: &Outcome, began: Instant) -> Result<u8, BackendError> {
+fn conclude(
+    outcome: &Outcome,
+    began: Instant,
+    console: &mut Console<'_>,
+) -> Result<u8, BackendError> {
     let status = outcome.status.as_str();
     let exit = exit_status(outcome);
     let took = match outcome.stop_date_epoch_ms {
@@ -302,13 +384,15 @@ fn conclude(outcome: &Outcome, began: Instant) -> Result<u8, BackendError> {
         None => seconds(began.elapsed()),
     };
     match exit {
-        STILL_RUNNING => eprintln!("Stopped waiting after {took}: the execution is still {status}"),
-        FAILED => {
-            eprintln!("error: the execution's status is {status}, which this version does not know")
-        }
-        _ => eprintln!("Execution {status} after {took}"),
+        STILL_RUNNING => console.say(format_args!(
+            "Stopped waiting after {took}: the execution is still {status}"
+        )),
+        FAILED => console.say(format_args!(
+            "error: the execution's status is {status}, which this version does not know"
+        )),
+        _ => console.say(format_args!("Execution {status} after {took}")),
     }
-    print_json(&outcome_json(outcome))?;
+    console.print_json(&outcome_json(outcome))?;
     Ok(exit)
 }
 
@@ -401,12 +485,12 @@ const CLI_INPUT_MEMBERS: [&str; 4] = ["stateMachineArn", "input", "name", "trace
 /// object of StartExecution's members, each a string; any other member is an error.
 fn cli_input(value: &str) -> Result<StartExecutionConfig, String> {
     let text = match value.strip_prefix("file://") {
-        Some(path) => std::fs::read_to_string(path).map_err(|e| {
-            format!(
-                "--cli-input-json file://{path}: cannot read the file as UTF-8 text: {}",
-                io_words(&e)
-            )
-        })?,
+        Some(path) => {
+            Source::file(&format!("--cli-input-json {value}"), CLI_INPUT_JSON).read_file(path)?
+        }
+        None if value.len() > CLI_INPUT_JSON.bytes => {
+            return Err(Source::text("--cli-input-json", CLI_INPUT_JSON).too_large());
+        }
         None => value.to_string(),
     };
     let wrong = |why: String| format!("--cli-input-json: {why}");
@@ -439,23 +523,109 @@ fn cli_input(value: &str) -> Result<StartExecutionConfig, String> {
 
 /// `--input` as text, `@file` or `-` (standard input).
 fn read_input(value: &str) -> Result<String, String> {
+    let argument = format!("--input {value}");
     if value == "-" {
-        let mut text = String::new();
-        return match std::io::stdin().read_to_string(&mut text) {
-            Ok(_) => Ok(text),
-            Err(e) => Err(format!(
-                "--input -: standard input is not readable UTF-8 text: {}",
-                io_words(&e)
-            )),
-        };
+        let source = Source::standard_input(&argument, INPUT);
+        return source.read(std::io::stdin().lock());
     }
     match value.strip_prefix('@') {
         Some("") => Err("--input @: name a file after the @".into()),
-        Some(path) => std::fs::read_to_string(path).map_err(|e| {
-            let why = io_words(&e);
-            format!("--input @{path}: cannot read the file as UTF-8 text: {why}")
-        }),
+        Some(path) => Source::file(&argument, INPUT).read_file(path),
         None => Ok(value.to_string()),
+    }
+}
+
+/// How many bytes a source may hold, and why.
+#[derive(Clone, Copy)]
+struct Limit {
+    bytes: usize,
+    why: &'static str,
+}
+
+/// `--input`'s file or standard input: the core's bound on an execution's input.
+const INPUT: Limit = Limit {
+    bytes: sfn_core::MAX_INPUT_BYTES,
+    why: "the most an execution's input may be",
+};
+
+/// `--cli-input-json`: the input travels in it as a JSON string, where one byte may take
+/// six (`\u0000`); a seventh share is room for the other members.
+const CLI_INPUT_JSON: Limit = Limit {
+    bytes: 7 * sfn_core::MAX_INPUT_BYTES,
+    why: "enough for the largest input however it is escaped",
+};
+
+/// Something of the user's to read, as errors name it: the argument as given and what it
+/// is (`the file`, `standard input`), with its limit.
+struct Source<'a> {
+    argument: &'a str,
+    what: &'static str,
+    limit: Limit,
+}
+
+impl<'a> Source<'a> {
+    fn file(argument: &'a str, limit: Limit) -> Self {
+        let what = "the file";
+        Source {
+            argument,
+            what,
+            limit,
+        }
+    }
+
+    fn standard_input(argument: &'a str, limit: Limit) -> Self {
+        let what = "standard input";
+        Source {
+            argument,
+            what,
+            limit,
+        }
+    }
+
+    fn text(argument: &'a str, limit: Limit) -> Self {
+        let what = "the text";
+        Source {
+            argument,
+            what,
+            limit,
+        }
+    }
+
+    fn read_file(&self, path: &str) -> Result<String, String> {
+        let file = std::fs::File::open(path).map_err(|e| self.unreadable(&io_words(&e)))?;
+        self.read(file)
+    }
+
+    /// At most the limit and one byte more, so that a larger source, or an endless one, is
+    /// never held whole: it is refused once that byte arrives.
+    fn read(&self, reader: impl Read) -> Result<String, String> {
+        let mut bytes = Vec::new();
+        let most = u64::try_from(self.limit.bytes)
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        reader
+            .take(most)
+            .read_to_end(&mut bytes)
+            .map_err(|e| self.unreadable(&io_words(&e)))?;
+        if bytes.len() > self.limit.bytes {
+            return Err(self.too_large());
+        }
+        String::from_utf8(bytes).map_err(|_| self.unreadable("stream did not contain valid UTF-8"))
+    }
+
+    fn unreadable(&self, why: &str) -> String {
+        let Source { argument, what, .. } = self;
+        format!("{argument}: cannot read {what} as UTF-8 text: {why}")
+    }
+
+    fn too_large(&self) -> String {
+        let Source {
+            argument,
+            what,
+            limit,
+        } = self;
+        let Limit { bytes, why } = limit;
+        format!("{argument}: {what} is larger than {bytes} bytes, {why}")
     }
 }
 
@@ -471,36 +641,45 @@ fn io_words(e: &std::io::Error) -> String {
 
 /// Prints a failure the way the Terraform action words it, one field error a line, and
 /// returns the exit status.
-fn report(config: &StartExecutionConfig, error: Error, attempts: u32) -> u8 {
+fn report(
+    config: &StartExecutionConfig,
+    error: Error,
+    attempts: u32,
+    console: &mut Console<'_>,
+) -> u8 {
     if let Error::InvalidConfig(errors) = error {
-        eprintln!("error: invalid arguments:");
+        console.say("error: invalid arguments:");
         for e in errors {
-            eprintln!("  {}: {}", e.field, e.message);
+            console.say(format_args!("  {}: {}", e.field, e.message));
         }
         return INVALID;
     }
     if let Error::MissingCredentials(m) = error {
-        eprintln!("error: missing credentials: {m}");
+        console.say(format_args!("error: missing credentials: {m}"));
         return FAILED;
     }
     let arn = &config.state_machine_arn;
     let retried = after(attempts);
-    eprintln!(
+    console.say(format_args!(
         "error: could not start execution for state machine {arn}: {}{retried}",
         in_words(error)
-    );
+    ));
     FAILED
 }
 
 /// A failed start, and how to check and retry safely when an attempt may have started the
 /// execution anyway.
-fn report_start_failure(config: &StartExecutionConfig, failure: Failure) -> u8 {
-    let status = report(config, failure.error, failure.attempts);
+fn report_start_failure(
+    config: &StartExecutionConfig,
+    failure: Failure,
+    console: &mut Console<'_>,
+) -> u8 {
+    let status = report(config, failure.error, failure.attempts, console);
     if let Some(arn) = failure.maybe_started {
         let name = arn.rsplit(':').next().unwrap_or_default();
-        eprintln!(
+        console.say(format_args!(
             "hint: an attempt may have started {arn} before its answer was lost. Check with: aws stepfunctions describe-execution --execution-arn {arn}; to try again, pass --name {name}: a STANDARD state machine cannot get a second execution of that name"
-        );
+        ));
     }
     status
 }
@@ -526,16 +705,8 @@ fn in_words(error: Error) -> String {
 /// The signed request with the session token hidden: it is a credential.
 fn dry_run_json(request: &SignedRequest) -> serde_json::Value {
     let headers: serde_json::Map<String, serde_json::Value> = request
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            let shown = if k == "x-amz-security-token" {
-                "<redacted>"
-            } else {
-                v.as_str()
-            };
-            (k.clone(), shown.into())
-        })
+        .shown_headers()
+        .map(|(name, value)| (name.to_string(), value.into()))
         .collect();
     serde_json::json!({
         "method": request.method,
@@ -543,17 +714,6 @@ fn dry_run_json(request: &SignedRequest) -> serde_json::Value {
         "headers": headers,
         "body": request.body,
     })
-}
-
-/// Pretty JSON and a newline on standard output; exit status 0.
-fn print_json(value: &serde_json::Value) -> Result<u8, BackendError> {
-    let mut out = std::io::stdout().lock();
-    let written = serde_json::to_writer_pretty(&mut out, value)
-        .map_err(std::io::Error::from)
-        .and_then(|()| writeln!(out))
-        .and_then(|()| out.flush());
-    written.map_err(|e| format!("writing standard output: {e}"))?;
-    Ok(0)
 }
 
 /// Epoch milliseconds as RFC 3339 with milliseconds, in UTC. Any `i64` prints: the date
@@ -710,6 +870,279 @@ mod tests {
             missing,
             "--input @/nonexistent/input.json: cannot read the file as UTF-8 text: \
              No such file or directory"
+        );
+    }
+
+    /// A file that is removed when dropped.
+    struct TempFile(std::path::PathBuf);
+
+    impl TempFile {
+        fn new(name: &str, contents: &str) -> Self {
+            let file = format!("sfn-cli-{name}-{}", std::process::id());
+            let path = std::env::temp_dir().join(file);
+            std::fs::write(&path, contents).unwrap();
+            TempFile(path)
+        }
+
+        fn path(&self) -> String {
+            self.0.display().to_string()
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn a_file_over_its_limit_is_refused_naming_it_and_the_limit() {
+        let large = TempFile::new("large-input", &" ".repeat(300_000));
+        let path = large.path();
+        assert_eq!(
+            read_input(&format!("@{path}")),
+            Err(format!(
+                "--input @{path}: the file is larger than 262144 bytes, the most an execution's input may be"
+            ))
+        );
+        // At the limit it is read whole, for the core to judge.
+        let full = TempFile::new("full-input", &" ".repeat(262_144));
+        assert_eq!(
+            read_input(&format!("@{}", full.path())).unwrap().len(),
+            262_144
+        );
+        let json = "{\"input\":\"{}\"}".to_string() + &" ".repeat(7 * 262_144);
+        let large = TempFile::new("large-cli-input", &json);
+        let path = large.path();
+        let over =
+            "is larger than 1835008 bytes, enough for the largest input however it is escaped";
+        assert_eq!(
+            cli_input(&format!("file://{path}")),
+            Err(format!("--cli-input-json file://{path}: the file {over}"))
+        );
+        assert_eq!(
+            cli_input(&json),
+            Err(format!("--cli-input-json: the text {over}"))
+        );
+        // An input that fits, escaped at worst, still passes.
+        let escaped = serde_json::json!({ "input": "\u{1}".repeat(262_144) }).to_string();
+        assert_eq!(cli_input(&escaped).unwrap().input.unwrap().len(), 262_144);
+    }
+
+    /// A stream that never ends, counting the bytes it gave.
+    struct Endless(usize);
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            buf.fill(b' ');
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+    }
+
+    #[test]
+    fn an_endless_stream_is_read_to_one_byte_past_the_limit() {
+        let mut endless = Endless(0);
+        let source = Source::standard_input("--input -", INPUT);
+        assert_eq!(
+            source.read(&mut endless),
+            Err("--input -: standard input is larger than 262144 bytes, the most an execution's input may be".into())
+        );
+        assert_eq!(endless.0, 262_145);
+        assert_eq!(
+            source.read(&b"{\"a\":\xff}"[..]),
+            Err("--input -: cannot read standard input as UTF-8 text: stream did not contain valid UTF-8".into())
+        );
+    }
+
+    /// Answers as scripted; what was not scripted fails as a front end would.
+    #[derive(Default)]
+    struct Scripted {
+        start: Option<Result<Execution, Failure>>,
+        sync: Option<Result<Outcome, Failure>>,
+    }
+
+    fn unscripted<T>() -> Result<T, BackendError> {
+        Err("not scripted".into())
+    }
+
+    impl Backend for Scripted {
+        fn validate(
+            &mut self,
+            _: &StartExecutionConfig,
+        ) -> Result<Result<(), Vec<FieldError>>, BackendError> {
+            unscripted()
+        }
+
+        fn prepare(
+            &mut self,
+            _: &StartExecutionConfig,
+            _: &ClientOptions,
+        ) -> Result<Result<SignedRequest, Error>, BackendError> {
+            unscripted()
+        }
+
+        fn start(
+            &mut self,
+            _: &StartExecutionConfig,
+            _: &ClientOptions,
+        ) -> Result<Result<Execution, Failure>, BackendError> {
+            self.start.take().map_or_else(unscripted, Ok)
+        }
+
+        fn prepare_sync(
+            &mut self,
+            _: &StartExecutionConfig,
+            _: &ClientOptions,
+        ) -> Result<Result<SignedRequest, Error>, BackendError> {
+            unscripted()
+        }
+
+        fn start_sync(
+            &mut self,
+            _: &StartExecutionConfig,
+            _: &ClientOptions,
+        ) -> Result<Result<Outcome, Failure>, BackendError> {
+            self.sync.take().map_or_else(unscripted, Ok)
+        }
+
+        fn wait(
+            &mut self,
+            _: &str,
+            _: &ClientOptions,
+            _: Duration,
+        ) -> Result<Result<Outcome, Failure>, BackendError> {
+            unscripted()
+        }
+    }
+
+    #[derive(clap::Parser)]
+    struct Args {
+        #[command(flatten)]
+        flags: Flags,
+    }
+
+    const ARN: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:M";
+    /// Clears the screen, returns to the line's start, and opens a C1 control sequence.
+    const REPAINT: &str = "\x1b[2J\r\u{9b}";
+
+    /// The exit status, standard output and standard error of `sfn-start` with `args`.
+    fn run_with(args: &[&str], backend: Scripted) -> (u8, String, String) {
+        let flags = <Args as clap::Parser>::try_parse_from(
+            ["sfn-start", "--state-machine-arn", ARN, "--name", "n"]
+                .iter()
+                .chain(args),
+        )
+        .unwrap()
+        .flags;
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut console = Console {
+            out: &mut out,
+            err: &mut err,
+        };
+        let status = run_on(&flags, |_| Ok(backend), &mut console);
+        let text = |bytes| String::from_utf8(bytes).unwrap();
+        (status, text(out), text(err))
+    }
+
+    /// Not a control character but the newline.
+    fn no_controls(text: &str) -> bool {
+        !text.contains(|c: char| c.is_control() && c != '\n')
+    }
+
+    #[test]
+    fn an_execution_arn_from_the_service_is_printed_escaped() {
+        let execution_arn =
+            format!("arn:aws:states:us-east-1:123456789012:execution:M:{REPAINT}\x7f");
+        let started = Execution {
+            execution_arn: execution_arn.clone(),
+            start_date_epoch_ms: 0,
+            request_id: Some("r\u{85}".into()),
+            attempts: 1,
+        };
+        let scripted = Scripted {
+            start: Some(Ok(started)),
+            ..Scripted::default()
+        };
+        let (status, out, err) = run_with(&[], scripted);
+        assert_eq!(status, 0);
+        assert_eq!(
+            err,
+            format!(
+                "Starting execution for state machine {ARN}...\nExecution started successfully with ARN arn:aws:states:us-east-1:123456789012:execution:M:\\u001b[2J\\u000d\\u009b\\u007f\n"
+            )
+        );
+        assert!(no_controls(&out), "{out:?}");
+        assert!(
+            out.contains(r#"execution:M:\u001b[2J\r\u009b\u007f","#),
+            "{out}"
+        );
+        let printed: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(printed["executionArn"], execution_arn.as_str());
+        assert_eq!(printed["requestId"], "r\u{85}");
+    }
+
+    #[test]
+    fn an_error_message_from_the_service_is_printed_escaped_and_cannot_forge_a_line() {
+        let message = format!("Rate exceeded{REPAINT}\nExecution started successfully");
+        let failure = Failure {
+            error: Error::Service(sfn_core::ServiceError {
+                status: 400,
+                code: "ThrottlingException".into(),
+                message,
+                request_id: Some(format!("id{REPAINT}")),
+            }),
+            attempts: 1,
+            maybe_started: None,
+        };
+        let scripted = Scripted {
+            start: Some(Err(failure)),
+            ..Scripted::default()
+        };
+        let (status, out, err) = run_with(&[], scripted);
+        assert_eq!((status, out.as_str()), (FAILED, ""));
+        assert_eq!(
+            err,
+            format!(
+                "Starting execution for state machine {ARN}...\nerror: could not start execution for state machine {ARN}: ThrottlingException: Rate exceeded\\u001b[2J\\u000d\\u009b\n  Execution started successfully (HTTP 400, request id id\\u001b[2J\\u000d\\u009b)\n"
+            )
+        );
+    }
+
+    #[test]
+    fn an_outcome_from_the_service_is_printed_escaped() {
+        let outcome = Outcome {
+            error: Some(format!("States.{REPAINT}")),
+            cause: Some("line\nnext\u{85}\u{9f}".into()),
+            stop_date_epoch_ms: Some(1_700_000_000_000),
+            ..outcome(&format!("FAILED{REPAINT}"))
+        };
+        let scripted = Scripted {
+            sync: Some(Ok(outcome.clone())),
+            ..Scripted::default()
+        };
+        let (status, out, err) = run_with(&["--sync"], scripted);
+        assert_eq!(status, FAILED);
+        assert!(
+            err.ends_with("error: the execution's status is FAILED\\u001b[2J\\u000d\\u009b, which this version does not know\n"),
+            "{err}"
+        );
+        assert!(no_controls(&out), "{out:?}");
+        assert!(
+            out.contains(r#""cause": "line\nnext\u0085\u009f""#),
+            "{out}"
+        );
+        let printed: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(printed["error"], outcome.error.unwrap().as_str());
+        assert_eq!(printed["cause"], outcome.cause.unwrap().as_str());
+    }
+
+    #[test]
+    fn controls_but_the_newline_are_escaped_as_json_escapes_them() {
+        assert_eq!(escape_controls("plain\ntext é"), "plain\ntext é");
+        assert_eq!(
+            escape_controls("\0\t\r\x1b\x7f\u{80}\u{9f}\u{a0}"),
+            "\\u0000\\u0009\\u000d\\u001b\\u007f\\u0080\\u009f\u{a0}"
         );
     }
 }

@@ -7,6 +7,7 @@ use crate::endpoint::{self, Endpoint};
 use crate::io::{Io, SendError};
 use crate::partition::Partition;
 use crate::retry::{self, Plan};
+use crate::scrub::Scrub;
 use crate::types::{ClientOptions, Credentials, Error, FieldError, SignedRequest};
 use crate::wire::Response;
 use crate::{credentials, error, sign};
@@ -110,8 +111,9 @@ impl Client {
     }
 
     /// Sends `body` to the operation `target` until an answer parses, an error is final, or
-    /// the attempts or the time run out; the last error is the one reported.
-    pub fn call<T>(
+    /// the attempts or the time run out; the last error is the one reported. Whatever came
+    /// back, value or error, is scrubbed of the credentials' secrets.
+    pub fn call<T: Scrub>(
         &self,
         io: &mut dyn Io,
         target: &str,
@@ -159,31 +161,37 @@ impl Client {
     }
 
     /// One request and its answer; a failure says whether another attempt may help and
-    /// whether this one may have been acted on.
-    fn attempt<T>(
+    /// whether this one may have been acted on. This is where text from the network enters
+    /// the core: the raw answer is scrubbed before it is parsed (and a body cut), and the
+    /// parsed value after, since JSON escapes such as `\/` can hide a secret from the first;
+    /// every error too, the runtime's words on a failed exchange included.
+    fn attempt<T: Scrub>(
         &self,
         io: &mut dyn Io,
         request: &SignedRequest,
         parse: &impl Fn(&Response) -> Result<T, Error>,
     ) -> Result<T, Failed> {
-        let failed = |error, retry, unsure| Failed {
-            error,
+        let secrets = self.credentials.secrets();
+        let failed = |error: Error, retry, unsure| Failed {
+            error: error.scrub(&secrets),
             retry,
             unsure,
         };
         match io.send(request, self.deadline) {
-            Ok(response) => parse(&response).map_err(|error| {
-                let retry = if self.replayable {
-                    retry::is_retryable(&error)
-                } else {
-                    retry::is_refusal(&error)
-                };
-                let unsure = match &error {
-                    Error::Service(e) => e.status >= 500,
-                    _ => true,
-                };
-                failed(error, retry, unsure)
-            }),
+            Ok(response) => parse(&response.scrub(&secrets))
+                .map(|value| value.scrub(&secrets))
+                .map_err(|error| {
+                    let retry = if self.replayable {
+                        retry::is_retryable(&error)
+                    } else {
+                        retry::is_refusal(&error)
+                    };
+                    let unsure = match &error {
+                        Error::Service(e) => e.status >= 500,
+                        _ => true,
+                    };
+                    failed(error, retry, unsure)
+                }),
             Err(SendError::Unsent(m)) => Err(failed(Error::Transport(m), true, false)),
             Err(SendError::Transient(m)) => Err(failed(Error::Transport(m), self.replayable, true)),
             Err(SendError::Permanent(m)) => Err(failed(Error::Transport(m), false, false)),

@@ -6,15 +6,6 @@ pub const ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
 pub const SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
 pub const SESSION_TOKEN: &str = "AWS_SESSION_TOKEN";
 
-impl Credentials {
-    /// The values that must never leave the component in any text.
-    pub fn secrets(&self) -> Vec<&str> {
-        let mut secrets = vec![self.secret_access_key.as_str()];
-        secrets.extend(self.session_token.as_deref());
-        secrets
-    }
-}
-
 /// The explicit credentials, else those of the environment.
 pub fn resolve(
     explicit: Option<&Credentials>,

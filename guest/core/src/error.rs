@@ -1,8 +1,9 @@
-//! Behaviour of the error types of `types`: construction, display and scrubbing of secrets.
+//! Behaviour of the error types of `types`: construction and display (`scrub` keeps
+//! secrets out of them).
 
 use std::fmt;
 
-use crate::types::{Error, Failure, FieldError, ServiceError};
+use crate::types::{Error, Failure, FieldError};
 
 impl FieldError {
     pub fn new(field: &str, message: impl Into<String>) -> Self {
@@ -46,35 +47,6 @@ impl Failure {
     }
 }
 
-impl Error {
-    /// Replaces every occurrence of a secret in the error's text. Service messages are
-    /// written by whoever answers (AWS echoes the canonical request, token included, in
-    /// `SignatureDoesNotMatch`), so they are scrubbed before they leave the component.
-    pub fn redact(self, secrets: &[&str]) -> Self {
-        let scrub = |text: String| redact(text, secrets);
-        match self {
-            Error::Service(e) => Error::Service(ServiceError {
-                code: scrub(e.code),
-                message: scrub(e.message),
-                ..e
-            }),
-            Error::Transport(m) => Error::Transport(scrub(m)),
-            Error::InvalidResponse(m) => Error::InvalidResponse(scrub(m)),
-            other => other,
-        }
-    }
-}
-
-/// Replaces each non-empty secret in `text` with `***`.
-pub fn redact(mut text: String, secrets: &[&str]) -> String {
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        if text.contains(secret) {
-            text = text.replace(secret, "***");
-        }
-    }
-    text
-}
-
 /// Both checks' values, or every rule either broke, in order, as one `InvalidConfig`.
 pub fn all_valid<A, B>(
     a: Result<A, Vec<FieldError>>,
@@ -87,25 +59,5 @@ pub fn all_valid<A, B>(
             errors.extend(b.err().unwrap_or_default());
             Err(errors)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redacts_every_secret_in_service_messages() {
-        let error = Error::Service(ServiceError {
-            status: 403,
-            code: "SignatureDoesNotMatch".into(),
-            message: "token TOKEN123 and secret S3CR3T, again TOKEN123".into(),
-            request_id: Some("r".into()),
-        });
-        let Error::Service(e) = error.redact(&["S3CR3T", "TOKEN123", ""]) else {
-            unreachable!()
-        };
-        assert_eq!(e.message, "token *** and secret ***, again ***");
-        assert_eq!(e.request_id.as_deref(), Some("r"));
     }
 }

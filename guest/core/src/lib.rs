@@ -21,6 +21,7 @@ pub mod io;
 mod name;
 mod partition;
 pub mod retry;
+mod scrub;
 mod sign;
 mod start;
 pub mod types;

@@ -184,4 +184,35 @@ mod tests {
         );
         assert_eq!(signed.headers[5].1, "token");
     }
+
+    /// `Debug` shows every header but the session token's value.
+    #[test]
+    fn debug_withholds_the_session_token() {
+        let partition = partition::of_region("eu-west-1").unwrap();
+        let endpoint = crate::endpoint::standard(partition, "eu-west-1", false, false);
+        let credentials = Credentials {
+            access_key_id: "AKID".into(),
+            secret_access_key: "S3CR3T-KEY".into(),
+            session_token: Some("T0K3N-VALUE".into()),
+        };
+        let signed = sign_request(
+            &endpoint,
+            "eu-west-1",
+            crate::wire::START_EXECUTION,
+            &Payload::new("{}"),
+            &credentials,
+            std::time::UNIX_EPOCH,
+        )
+        .unwrap();
+        let shown = format!("{signed:?}");
+        assert!(
+            !shown.contains("T0K3N") && !shown.contains("S3CR3T"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains(r#"("x-amz-security-token", "<redacted>")"#),
+            "{shown}"
+        );
+        assert!(shown.contains("Signature="), "{shown}");
+    }
 }

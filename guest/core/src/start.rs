@@ -72,7 +72,7 @@ pub fn resolve<'a>(
 /// attempt signed afresh, transient failures retried with backoff within the call's
 /// timeout, and an `ExecutionAlreadyExists` after a lost answer resolved with
 /// DescribeExecution, so that one call never starts two executions of a STANDARD state
-/// machine. Secrets are scrubbed from every error text.
+/// machine. Secrets are scrubbed from everything the service answered.
 pub fn start(
     config: &StartExecutionConfig,
     options: &ClientOptions,
@@ -105,7 +105,7 @@ pub fn start_sync(
     let attempted = call
         .client
         .call(io, call.target, &call.body, wire::parse_sync);
-    wait::finish(&call.client, attempted.outcome, attempted.attempts)
+    wait::finish(attempted.outcome, attempted.attempts)
 }
 
 impl Call<'_> {
@@ -132,14 +132,13 @@ impl Call<'_> {
             }
             other => (other, attempted.unsure),
         };
-        let secrets = self.client.credentials.secrets();
         match outcome {
             Ok(execution) => Ok(Execution {
                 attempts,
                 ..execution
             }),
             Err(error) => Err(Failure {
-                error: error.redact(&secrets),
+                error,
                 attempts,
                 maybe_started: self
                     .name

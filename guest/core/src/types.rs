@@ -202,8 +202,9 @@ pub struct Execution {
     pub attempts: u32,
 }
 
-/// A signed request, ready to be sent by any HTTP client.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A signed request, ready to be sent by any HTTP client. `Debug` withholds the session
+/// token.
+#[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(
     feature = "wasmtime",
     derive(ComponentType, Lift, Lower),
@@ -218,6 +219,33 @@ pub struct SignedRequest {
     pub headers: Vec<(String, String)>,
     /// The JSON body, byte for byte as signed.
     pub body: String,
+}
+
+impl SignedRequest {
+    /// The header that carries the session token, a credential.
+    pub const SECURITY_TOKEN: &'static str = "x-amz-security-token";
+
+    /// The headers as they may be shown: the session token's value withheld.
+    pub fn shown_headers(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.headers.iter().map(|(name, value)| {
+            let token = name.eq_ignore_ascii_case(Self::SECURITY_TOKEN);
+            (
+                name.as_str(),
+                if token { "<redacted>" } else { value.as_str() },
+            )
+        })
+    }
+}
+
+impl fmt::Debug for SignedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignedRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &self.shown_headers().collect::<Vec<_>>())
+            .field("body", &self.body)
+            .finish()
+    }
 }
 
 /// What an express execution was billed for (StartSyncExecution only).

@@ -66,7 +66,7 @@ pub fn describe(
 ) -> Result<Outcome, Failure> {
     let mut follow = resolve(execution_arn, options, env).map_err(Failure::refused)?;
     let polled = follow.poll(io);
-    follow.finish(polled.outcome, polled.attempts)
+    finish(polled.outcome, polled.attempts)
 }
 
 /// Polls DescribeExecution until the execution has ended or `max_wait` has passed, and
@@ -91,7 +91,7 @@ pub fn wait(
         let now = io.monotonic();
         let waited = now.saturating_sub(began);
         let age = match polled.outcome {
-            Ok(outcome) if !outcome.is_open() => return follow.finish(Ok(outcome), attempts),
+            Ok(outcome) if !outcome.is_open() => return finish(Ok(outcome), attempts),
             Ok(outcome) => {
                 failed = 0;
                 let age = age_of(&outcome, io);
@@ -105,12 +105,12 @@ pub fn wait(
                 waited
             }
             // Time ran out in a poll that failed as a poll may: the last status stands.
-            Err(error) if polled.gave_up => return follow.finish(seen.ok_or(error), attempts),
-            Err(error) => return follow.finish(Err(error), attempts),
+            Err(error) if polled.gave_up => return finish(seen.ok_or(error), attempts),
+            Err(error) => return finish(Err(error), attempts),
         };
         if now >= until {
             let error = || Error::Transport(format!("the wait of {max_wait:?} passed"));
-            return follow.finish(seen.ok_or_else(error), attempts);
+            return finish(seen.ok_or_else(error), attempts);
         }
         io.sleep(poll_interval(age, failed).min(until - now));
     }
@@ -133,26 +133,17 @@ impl Follow {
             unsure: attempted.unsure,
         }
     }
-
-    /// The call's answer, with the requests it sent, and secrets scrubbed from any error.
-    fn finish(&self, outcome: Result<Outcome, Error>, attempts: u32) -> Result<Outcome, Failure> {
-        finish(&self.client, outcome, attempts)
-    }
 }
 
-/// A call's outcome with the requests it sent, or its failure with secrets scrubbed.
-pub fn finish(
-    client: &Client,
-    outcome: Result<Outcome, Error>,
-    attempts: u32,
-) -> Result<Outcome, Failure> {
+/// A call's outcome with the requests it sent, or its failure.
+pub fn finish(outcome: Result<Outcome, Error>, attempts: u32) -> Result<Outcome, Failure> {
     match outcome {
         Ok(outcome) => Ok(Outcome {
             attempts,
             ..outcome
         }),
         Err(error) => Err(Failure {
-            error: error.redact(&client.credentials.secrets()),
+            error,
             attempts,
             maybe_started: None,
         }),

@@ -304,7 +304,7 @@ fn decode_entities(text: &str) -> String {
 }
 
 /// Longest text kept from a body that is not a structured error.
-const SNIPPET_CHARS: usize = 300;
+pub const SNIPPET_CHARS: usize = 300;
 
 /// A short, single-line description of an unstructured body: an HTML page's title, else its
 /// text without markup.
