@@ -269,10 +269,15 @@ impl Scrub for Outcome {
 /// differs, which reports a conflict rather than claiming someone else's execution.
 impl Scrub for Described {
     fn scrub(self, secrets: &Secrets<'_>) -> Self {
-        let Described { outcome, input } = self;
+        let Described {
+            outcome,
+            input,
+            answered,
+        } = self;
         Described {
             outcome: outcome.scrub(secrets),
             input: input.scrub(secrets),
+            answered,
         }
     }
 }
