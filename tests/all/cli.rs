@@ -671,3 +671,74 @@ fn cli_input_json_as_text_or_a_file_with_flags_winning() {
         "error: --cli-input-json: unknown member \"stateMachine\"; the members are stateMachineArn, input, name, traceHeader\n"
     );
 }
+
+/// A hostile service: it echoes the secret key and the session token in a plain-text body
+/// longer than any cut (the token straddling the 300th character), in the request id and in
+/// a header, and puts terminal escapes in its message; then it returns an execution ARN
+/// with escapes in it. Nothing of either secret, and no raw control character, reaches the
+/// terminal, through either front end.
+#[test]
+fn a_service_that_echoes_secrets_and_escapes_cannot_reach_the_terminal() {
+    let echo = format!("{}{TOKEN} and {SECRET}", "x".repeat(290));
+    let echoed = echo.clone();
+    let server = StandIn::start(
+        vec![Credential::new(AKID, SECRET).with_session_token(TOKEN)],
+        move |_| Reply::Raw {
+            status: 400,
+            headers: vec![
+                ("content-type".into(), "text/plain".into()),
+                ("x-amzn-requestid".into(), format!("id-{TOKEN}")),
+            ],
+            body: echoed.clone().into_bytes(),
+        },
+    );
+    let env = [CREDENTIALS[0], CREDENTIALS[1], ("AWS_SESSION_TOKEN", TOKEN)];
+    let url = server.url();
+    let args = [
+        "--state-machine-arn",
+        ARN,
+        "--endpoint-url",
+        &url,
+        "--max-attempts",
+        "1",
+    ];
+    let output = sfn_start(&args, &env, None);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert_no_secret(&output);
+    assert!(
+        text(&output.stderr).contains("***"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    let forged = format!("{EXECUTION_ARN}\u{1b}[2J\rExecution started\u{9b}31m");
+    let server = StandIn::start(
+        vec![Credential::new(AKID, SECRET).with_session_token(TOKEN)],
+        move |_| Reply::success(&forged, "1.7E9", "r"),
+    );
+    let url = server.url();
+    let args = ["--state-machine-arn", ARN, "--endpoint-url", &url];
+    let output = sfn_start(&args, &env, None);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_no_secret(&output);
+    for stream in [&output.stdout, &output.stderr] {
+        let printed = text(stream);
+        assert!(
+            !printed.chars().any(|c| c != '\n' && (c.is_control())),
+            "{printed:?}"
+        );
+    }
+    // JSON's own escape for the carriage return on standard output, the CLI's elsewhere.
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains(r#"\u001b[2J\rExecution started\u009b31m"#),
+        "{stdout:?}"
+    );
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(r#"\u001b[2J\u000dExecution started\u009b31m"#),
+        "{stderr:?}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    assert!(json["executionArn"].as_str().unwrap().contains('\u{1b}'));
+}
