@@ -46,11 +46,11 @@ pub(crate) fn load(wasm: &[u8], config: &HostConfig) -> Result<Loaded, HostError
     })
 }
 
-/// The component from a trusted cache entry, else compiled and then cached. Each problem
-/// with the cache is said once, as a warning, and costs only a compile.
+/// The component from a trusted cache entry, else compiled and then cached. A problem
+/// with the cache costs only a compile, and is said once, as a warning naming the path.
 fn cached(engine: &Engine, wasm: &[u8], cache: &CodeCache) -> Result<Component, HostError> {
     let key = cache::key(engine.precompile_compatibility_hash(), wasm);
-    match cache.get(&key) {
+    let said = match cache.get(&key) {
         Entry::Trusted(path) => {
             // SAFETY: wasmtime runs compiled code as it is, so it must be wasmtime's own
             // output. A trusted entry lies in a folder that only this user can write, and is
@@ -59,26 +59,35 @@ fn cached(engine: &Engine, wasm: &[u8], cache: &CodeCache) -> Result<Component, 
             // recorded in it and refuses a mismatch with an error, answered by compiling.
             match unsafe { Component::deserialize_file(engine, &path) } {
                 Ok(component) => return Ok(component),
-                Err(e) => tracing::warn!("recompiling: {}: {e:#}", path.display()),
+                Err(e) => warned(format_args!("recompiling {}: {e:#}", path.display())),
             }
         }
-        Entry::Untrusted(path, why) => {
-            tracing::warn!("ignoring the compiled code at {}: {why}", path.display());
-        }
-        Entry::Missing => {}
-    }
+        Entry::Untrusted(path, why) => warned(format_args!(
+            "ignoring the compiled code at {}: {why}",
+            path.display()
+        )),
+        Entry::Missing => false,
+    };
     let component = compile(engine, wasm)?;
     let written = component
         .serialize()
         .map_err(std::io::Error::other)
         .and_then(|code| cache.put(&key, &code));
-    if let Err(e) = written {
+    if let Err(e) = written
+        && !said
+    {
         tracing::warn!(
             "could not keep the compiled component in {}: {e}",
             cache.dir().display()
         );
     }
     Ok(component)
+}
+
+/// Warns, and says so.
+fn warned(message: std::fmt::Arguments<'_>) -> bool {
+    tracing::warn!("{message}");
+    true
 }
 
 fn compile(engine: &Engine, wasm: &[u8]) -> Result<Component, HostError> {

@@ -537,6 +537,56 @@ fn a_component_file_is_compiled_once_and_cached() {
 }
 
 #[test]
+fn cached_code_others_could_have_written_is_never_run() {
+    use std::os::unix::fs::PermissionsExt;
+    let chmod = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    let home = std::env::temp_dir().join(format!("sfn-start-cache-trust-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    assert_eq!(with_component(&home).status.code(), Some(0));
+    let dir = home.join("sfn-start/components");
+    assert_eq!(
+        std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    let entry = cached_files(&home).remove(0);
+
+    // An entry others may write: ignored, said once, and replaced by one of our own.
+    chmod(&entry, 0o666);
+    let output = with_component(&home);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        text(&output.stderr),
+        format!(
+            "warning: ignoring the compiled code at {}: its group or others may write it (mode 666)\nThe arguments are valid.\n",
+            entry.display()
+        )
+    );
+    assert_eq!(
+        std::fs::metadata(&entry).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        text(&with_component(&home).stderr),
+        "The arguments are valid.\n"
+    );
+
+    // A folder others may write: nothing in it is run, nothing is written to it.
+    chmod(&dir, 0o777);
+    let output = with_component(&home);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        text(&output.stderr),
+        format!(
+            "warning: ignoring the compiled code at {}: its group or others may write it (mode 777)\nThe arguments are valid.\n",
+            entry.display()
+        )
+    );
+    std::fs::remove_dir_all(&home).unwrap();
+}
+
+#[test]
 fn a_cache_that_cannot_be_written_only_means_compiling() {
     // A cache home that is a file: no directory can be made under it.
     let file = std::env::temp_dir().join(format!("sfn-start-cache-file-{}", std::process::id()));
