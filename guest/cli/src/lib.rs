@@ -565,25 +565,18 @@ struct Source<'a> {
 
 impl<'a> Source<'a> {
     fn file(argument: &'a str, limit: Limit) -> Self {
-        let what = "the file";
-        Source {
-            argument,
-            what,
-            limit,
-        }
+        Self::new(argument, "the file", limit)
     }
 
     fn standard_input(argument: &'a str, limit: Limit) -> Self {
-        let what = "standard input";
-        Source {
-            argument,
-            what,
-            limit,
-        }
+        Self::new(argument, "standard input", limit)
     }
 
     fn text(argument: &'a str, limit: Limit) -> Self {
-        let what = "the text";
+        Self::new(argument, "the text", limit)
+    }
+
+    fn new(argument: &'a str, what: &'static str, limit: Limit) -> Self {
         Source {
             argument,
             what,

@@ -142,26 +142,33 @@ mod tests {
         assert_eq!(signed, Ok(expected));
     }
 
-    /// With a session token: the token is signed and sent after the signature, and
-    /// aws-sigv4 adds nothing else (no `x-amz-content-sha256` for a precomputed body).
-    #[test]
-    fn a_session_token_is_signed_and_nothing_else_is_added() {
+    /// A small StartExecution in eu-west-1, signed with `secret` and `token`.
+    fn signed_with_token(secret: &str, token: &str) -> SignedRequest {
         let partition = partition::of_region("eu-west-1").unwrap();
         let endpoint = crate::endpoint::standard(partition, "eu-west-1", false, false);
         let credentials = Credentials {
             access_key_id: "AKID".into(),
-            secret_access_key: "secret".into(),
-            session_token: Some("token".into()),
+            secret_access_key: secret.into(),
+            session_token: Some(token.into()),
         };
+        let payload = Payload::new("{}");
+        let target = crate::wire::START_EXECUTION;
         let signed = sign_request(
             &endpoint,
             "eu-west-1",
-            crate::wire::START_EXECUTION,
-            &Payload::new("{}"),
+            target,
+            &payload,
             &credentials,
             std::time::UNIX_EPOCH,
-        )
-        .unwrap();
+        );
+        signed.unwrap()
+    }
+
+    /// With a session token: the token is signed and sent after the signature, and
+    /// aws-sigv4 adds nothing else (no `x-amz-content-sha256` for a precomputed body).
+    #[test]
+    fn a_session_token_is_signed_and_nothing_else_is_added() {
+        let signed = signed_with_token("secret", "token");
         let names: Vec<&str> = signed.headers.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,
@@ -188,22 +195,7 @@ mod tests {
     /// `Debug` shows every header but the session token's value.
     #[test]
     fn debug_withholds_the_session_token() {
-        let partition = partition::of_region("eu-west-1").unwrap();
-        let endpoint = crate::endpoint::standard(partition, "eu-west-1", false, false);
-        let credentials = Credentials {
-            access_key_id: "AKID".into(),
-            secret_access_key: "S3CR3T-KEY".into(),
-            session_token: Some("T0K3N-VALUE".into()),
-        };
-        let signed = sign_request(
-            &endpoint,
-            "eu-west-1",
-            crate::wire::START_EXECUTION,
-            &Payload::new("{}"),
-            &credentials,
-            std::time::UNIX_EPOCH,
-        )
-        .unwrap();
+        let signed = signed_with_token("S3CR3T-KEY", "T0K3N-VALUE");
         let shown = format!("{signed:?}");
         assert!(
             !shown.contains("T0K3N") && !shown.contains("S3CR3T"),
