@@ -792,3 +792,68 @@ fn a_service_that_echoes_secrets_and_escapes_cannot_reach_the_terminal() {
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
     assert!(json["executionArn"].as_str().unwrap().contains('\u{1b}'));
 }
+
+/// `--debug` (sfn-start's own flag) shows each request as it went, and never a header,
+/// the body or a secret; a setting aws-config ignores is said as a warning.
+#[test]
+fn debug_shows_each_request_and_warnings_reach_standard_error() {
+    let mut replies = vec![
+        Reply::error(503, "ServiceUnavailable", "later", "r1"),
+        Reply::success(EXECUTION_ARN, "1.7E9", "r2"),
+    ]
+    .into_iter();
+    let replies = std::sync::Mutex::new(std::iter::from_fn(move || replies.next()));
+    let server = StandIn::start(
+        vec![Credential::new(AKID, SECRET).with_session_token(TOKEN)],
+        move |_| replies.lock().unwrap().next().expect("two answers"),
+    );
+    let url = server.url();
+    let mut command = sfn_start_command();
+    command
+        .envs(CREDENTIALS)
+        .env("AWS_SESSION_TOKEN", TOKEN)
+        .env("AWS_USE_FIPS_ENDPOINT", "maybe")
+        .args([
+            "--state-machine-arn",
+            ARN,
+            "--endpoint-url",
+            &url,
+            "--debug",
+        ]);
+    let output = run(command, None);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_no_secret(&output);
+    let stderr = text(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    // The configuration is read after the arguments were found valid.
+    assert!(lines[0].starts_with("Starting execution"), "{stderr}");
+    assert!(
+        lines[1].starts_with(
+            "warning: invalid value for FIPS setting err=maybe is not a valid boolean"
+        ),
+        "{stderr}"
+    );
+    let request = format!("debug: POST {url}/ AWSStepFunctions.StartExecution");
+    let attempts: Vec<&&str> = lines.iter().filter(|l| l.starts_with("debug: ")).collect();
+    assert_eq!(attempts.len(), 2, "{stderr}");
+    assert!(
+        attempts[0].starts_with(&format!("{request} attempt 1: 503 Service Unavailable in ")),
+        "{stderr}"
+    );
+    assert!(
+        attempts[1].starts_with(&format!("{request} attempt 2: 200 OK in ")),
+        "{stderr}"
+    );
+    // Without --debug, only the warning.
+    let mut quiet = sfn_start_command();
+    quiet
+        .envs(CREDENTIALS)
+        .env("AWS_USE_FIPS_ENDPOINT", "maybe")
+        .args(["--state-machine-arn", ARN, "--dry-run"]);
+    let quiet = text(&run(quiet, None).stderr);
+    assert!(!quiet.contains("debug: "), "{quiet}");
+    assert!(
+        quiet.starts_with("warning: invalid value for FIPS setting"),
+        "{quiet}"
+    );
+}
