@@ -111,7 +111,25 @@ fn recovered() -> Vec<(String, Fault)> {
         ),
         ("answer cut mid-body".into(), Fault::CutAfterStart),
     ];
-    for code in sfn_core::retry::THROTTLING_CODES {
+    // The standard mode's throttling codes, written out here rather than read from the
+    // core, whose list they check.
+    let throttling = [
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    ];
+    for code in throttling {
         cases.push((code.to_string(), Fault::Instead(error(400, code))));
     }
     cases

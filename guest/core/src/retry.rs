@@ -122,6 +122,49 @@ pub fn backoff(attempts: u32, bits: u64) -> Duration {
     ceiling.mul_f64(fraction)
 }
 
+/// The standard mode's codes and statuses, written out here once from the AWS SDKs'
+/// documentation (botocore's `retries/standard.py`, aws-sdk-go-v2's `retry` package) and
+/// never from the constants above: the tests compare the two.
+#[cfg(test)]
+pub(crate) mod standard {
+    pub const THROTTLING: [&str; 14] = [
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    ];
+    pub const TIMEOUT: [&str; 2] = ["RequestTimeout", "RequestTimeoutException"];
+    pub const STATUSES: [u16; 5] = [429, 500, 502, 503, 504];
+    /// Codes one edit away from a listed one, which must not be retried.
+    pub const NEAR_MISSES: [&str; 10] = [
+        "throttlingexception",
+        "ThrottlingExceptio",
+        "ThrottlingException ",
+        " Throttling",
+        "Throttled",
+        "KmsThrottlingException",
+        "RequestTimeOut",
+        "RequestTimeoutExceptions",
+        "Slowdown",
+        "LimitExceeded",
+    ];
+
+    /// Whether the standard mode retries an answered error, by the lists above.
+    pub fn retries(status: u16, code: &str) -> bool {
+        THROTTLING.contains(&code) || TIMEOUT.contains(&code) || STATUSES.contains(&status)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,11 +193,20 @@ mod tests {
 
     #[test]
     fn only_transient_service_errors_are_retried() {
-        for code in THROTTLING_CODES.iter().chain(&TIMEOUT_CODES) {
-            assert!(is_transient(&service(400, code)), "{code}");
+        for code in standard::THROTTLING {
+            let error = Error::Service(service(400, code));
+            assert!(is_retryable(&error) && is_refusal(&error), "{code}");
         }
-        for status in TRANSIENT_STATUSES {
+        for code in standard::TIMEOUT {
+            let error = Error::Service(service(400, code));
+            assert!(is_retryable(&error) && !is_refusal(&error), "{code}");
+        }
+        for status in standard::STATUSES {
             assert!(is_transient(&service(status, "Anything")), "{status}");
+        }
+        assert!(is_refusal(&Error::Service(service(429, "Anything"))));
+        for code in standard::NEAR_MISSES {
+            assert!(!is_transient(&service(400, code)), "{code}");
         }
         for (status, code) in [
             (400, "ExecutionAlreadyExists"),
@@ -168,6 +220,77 @@ mod tests {
         }
         assert!(!is_retryable(&Error::InvalidResponse("garbage".into())));
         assert!(!is_retryable(&Error::Transport("refused".into())));
+    }
+
+    /// botocore's standard mode, read from the installed botocore at test time: each of its
+    /// throttling and transient codes and statuses is classified as it classifies them, and
+    /// no error Step Functions models as final is retried.
+    #[test]
+    fn botocore_standard_mode_classifies_alike() {
+        let Some(botocore) = sfn_test_kit::peers::botocore_retry_mode() else {
+            return;
+        };
+        let list = |key: &str| -> Vec<serde_json::Value> {
+            botocore[key].as_array().cloned().unwrap_or_default()
+        };
+        let codes = |key| -> Vec<String> {
+            list(key)
+                .iter()
+                .map(|c| c.as_str().expect("a code").to_string())
+                .collect()
+        };
+        let statuses = |key| -> Vec<u16> {
+            list(key)
+                .iter()
+                .map(|s| s.as_u64().expect("a status") as u16)
+                .collect()
+        };
+        let (throttling, transient) = (codes("throttlingCodes"), codes("transientCodes"));
+        assert!(
+            throttling.len() >= 10 && !transient.is_empty(),
+            "{botocore}"
+        );
+        for code in &throttling {
+            let error = Error::Service(service(400, code));
+            assert!(is_retryable(&error), "botocore retries {code}");
+            assert!(is_refusal(&error), "botocore counts {code} as throttling");
+        }
+        for code in &transient {
+            assert!(is_transient(&service(400, code)), "botocore retries {code}");
+        }
+        for status in statuses("transientStatuses")
+            .into_iter()
+            .chain(statuses("throttlingStatuses"))
+        {
+            assert!(
+                is_transient(&service(status, "Unmodeled")),
+                "botocore retries {status}"
+            );
+        }
+        let modeled = botocore["modeled"].as_object().expect("the modeled errors");
+        assert!(modeled.contains_key("ExecutionAlreadyExists"), "{botocore}");
+        for (code, retryable) in modeled {
+            let listed = throttling.contains(code) || transient.contains(code);
+            let botocore_retries = listed || retryable.as_bool() == Some(true);
+            assert_eq!(
+                is_transient(&service(400, code)),
+                botocore_retries,
+                "{code}"
+            );
+        }
+        // Every code the core lists is botocore's too: none misspelt, none invented.
+        for code in THROTTLING_CODES {
+            assert!(
+                throttling.iter().any(|c| c == code),
+                "{code} is not botocore's"
+            );
+        }
+        for code in TIMEOUT_CODES {
+            assert!(
+                transient.iter().any(|c| c == code),
+                "{code} is not botocore's"
+            );
+        }
     }
 
     #[test]

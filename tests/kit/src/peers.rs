@@ -206,6 +206,20 @@ pub fn oracle() -> Option<Peer> {
     Some(Peer::spawn(&python()?, "sign_oracle.py", &[]))
 }
 
+/// botocore's standard retry mode as the installed botocore lists it: its throttling and
+/// transient codes and statuses, and which of Step Functions' modeled errors are retryable
+/// (see `tests/peers/retry_codes.py`). `None` when not set up.
+pub fn botocore_retry_mode() -> Option<Value> {
+    let python = python()?;
+    let script = workspace().join("tests/peers/retry_codes.py");
+    let output = Command::new(python)
+        .arg(&script)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    assert!(output.status.success(), "{}: {output:?}", script.display());
+    Some(serde_json::from_slice(&output.stdout).expect("one JSON object"))
+}
+
 /// A name no other test (or earlier run against the same server) has used.
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
