@@ -16,7 +16,7 @@ use sfn_test_kit::sigv4::{self, Credential};
 
 use crate::io::SendError;
 use crate::io::scripted::Scripted;
-use crate::retry::{self, THROTTLING_CODES, TIMEOUT_CODES, TRANSIENT_STATUSES};
+use crate::retry::{self, standard};
 use crate::types::{ClientOptions, Credentials, Error, ServiceError, StartExecutionConfig};
 use crate::wire::{self, Response};
 use crate::{arn, name, partition, start};
@@ -113,6 +113,194 @@ fn region() -> impl Strategy<Value = &'static str> {
     ])
 }
 
+/// The regions the mutations use, each with its partition: written out here, not looked
+/// up in the core's table.
+const REGIONS: [(&str, &str); 8] = [
+    ("us-east-1", "aws"),
+    ("eu-west-1", "aws"),
+    ("cn-north-1", "aws-cn"),
+    ("us-gov-west-1", "aws-us-gov"),
+    ("us-iso-east-1", "aws-iso"),
+    ("us-isob-east-1", "aws-iso-b"),
+    ("eu-isoe-west-1", "aws-iso-e"),
+    ("us-isof-south-1", "aws-iso-f"),
+];
+
+/// The documented shape of a state machine ARN, checked without the core's code or any
+/// regular expression: `arn:PARTITION:states:REGION:ACCOUNT:stateMachine:NAME[:QUALIFIER]`,
+/// at most 256 characters, the region one of its partition's, a 12-digit account, a name of
+/// 1 to 80 characters none of which Step Functions refuses, and a version (digits) or an
+/// alias (up to 80 letters, digits, `_`, `-`, `.`).
+fn documented_shape(arn: &str) -> bool {
+    let length = arn.chars().count();
+    if length == 0 || length > 256 {
+        return false;
+    }
+    let parts: Vec<&str> = arn.split(':').collect();
+    if parts.len() != 7 && parts.len() != 8 {
+        return false;
+    }
+    let in_partition = REGIONS.iter().any(|&(r, p)| r == parts[3] && p == parts[1]);
+    let account = parts[4].len() == 12 && parts[4].chars().all(|c| c.is_ascii_digit());
+    let name_length = parts[6].chars().count();
+    let refused = |c: char| {
+        c.is_whitespace()
+            || c.is_control()
+            || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c)
+            || ('\u{7f}'..='\u{9f}').contains(&c)
+            || matches!(c, '\u{fffe}' | '\u{ffff}' | '\u{10ffff}')
+    };
+    let name = (1..=80).contains(&name_length) && !parts[6].chars().any(refused);
+    let qualifier = match parts.get(7) {
+        None => true,
+        Some(q) if !q.is_empty() && q.chars().all(|c| c.is_ascii_digit()) => true,
+        Some(q) => {
+            !q.is_empty()
+                && q.chars().count() <= 80
+                && q.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+        }
+    };
+    parts[0] == "arn"
+        && parts[2] == "states"
+        && parts[5] == "stateMachine"
+        && in_partition
+        && account
+        && name
+        && qualifier
+}
+
+/// One edit of an ARN's `:`-separated parts.
+#[derive(Debug, Clone)]
+enum Mutation {
+    /// Part `at` becomes another text: a valid one of some part, or not.
+    Replace(prop::sample::Index, &'static str),
+    Remove(prop::sample::Index),
+    Repeat(prop::sample::Index),
+    /// A character goes into the account, the name or the qualifier (not the region, whose
+    /// validity the test's table could not tell).
+    Insert(prop::sample::Index, prop::sample::Index, char),
+    /// The name grows to around 80 characters.
+    Pad(usize),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    let texts = vec![
+        "arn",
+        "ARN",
+        "aws",
+        "aws-cn",
+        "aws-us-gov",
+        "aws-iso-f",
+        "awz",
+        "states",
+        "State",
+        "lambda",
+        "us-east-1",
+        "cn-north-1",
+        "us-gov-west-1",
+        "US-EAST-1",
+        "us_east_1",
+        "us-east-1.",
+        "",
+        "123456789012",
+        "12345678901",
+        "1234567890123",
+        "12345678901a",
+        "stateMachine",
+        "statemachine",
+        "execution",
+        "m",
+        "PROD",
+        "7",
+        "007",
+        "a b",
+        "x/y",
+        "é😀",
+        "-_.",
+        "p.r-o_d",
+    ];
+    let chars = vec![
+        'a', 'Z', '9', '-', '_', '.', 'é', '😀', ' ', '\u{a0}', '<', '?', '#', ':', '/', '\u{0}',
+        '\u{85}', '\u{ffff}', '!', '@',
+    ];
+    prop_oneof![
+        4 => (any::<prop::sample::Index>(), prop::sample::select(texts)).prop_map(|(at, t)| Mutation::Replace(at, t)),
+        1 => any::<prop::sample::Index>().prop_map(Mutation::Remove),
+        1 => any::<prop::sample::Index>().prop_map(Mutation::Repeat),
+        4 => (any::<prop::sample::Index>(), any::<prop::sample::Index>(), prop::sample::select(chars))
+            .prop_map(|(part, at, c)| Mutation::Insert(part, at, c)),
+        1 => (75usize..=85).prop_map(Mutation::Pad),
+    ]
+}
+
+/// A valid ARN (of any partition, with or without a qualifier) and up to three edits of it.
+fn mutated_arn() -> impl Strategy<Value = (String, Vec<Mutation>)> {
+    let qualifier = prop_oneof![
+        2 => Just(None),
+        1 => (1u32..1_000_000).prop_map(|v| Some(v.to_string())),
+        1 => "[A-Za-z0-9_.-]{1,80}".prop_map(Some),
+    ];
+    (
+        prop::sample::select(&REGIONS[..]),
+        "[0-9]{12}",
+        valid_name(),
+        qualifier,
+        prop::collection::vec(mutation(), 0..=3),
+    )
+        .prop_map(
+            |((region, partition), account, name, qualifier, mutations)| {
+                let mut parts: Vec<String> = [
+                    "arn",
+                    partition,
+                    "states",
+                    region,
+                    &account,
+                    "stateMachine",
+                    &name,
+                ]
+                .into_iter()
+                .map(str::to_string)
+                .chain(qualifier)
+                .collect();
+                for mutation in &mutations {
+                    match mutation {
+                        Mutation::Replace(at, text) => {
+                            let at = at.index(parts.len());
+                            parts[at] = text.to_string();
+                        }
+                        Mutation::Remove(at) if parts.len() > 1 => {
+                            parts.remove(at.index(parts.len()));
+                        }
+                        Mutation::Remove(_) => {}
+                        Mutation::Repeat(at) => {
+                            let at = at.index(parts.len());
+                            parts.insert(at, parts[at].clone());
+                        }
+                        Mutation::Insert(part, at, c) => {
+                            let editable: Vec<usize> =
+                                [4, 6, 7].into_iter().filter(|&i| i < parts.len()).collect();
+                            if editable.is_empty() {
+                                continue;
+                            }
+                            let part = editable[part.index(editable.len())];
+                            let mut chars: Vec<char> = parts[part].chars().collect();
+                            chars.insert(at.index(chars.len() + 1), *c);
+                            parts[part] = chars.into_iter().collect();
+                        }
+                        Mutation::Pad(length) if parts.len() > 6 => {
+                            let mut name: Vec<char> = parts[6].chars().collect();
+                            name.resize(*length, 'n');
+                            parts[6] = name.into_iter().collect();
+                        }
+                        Mutation::Pad(_) => {}
+                    }
+                }
+                (parts.join(":"), mutations)
+            },
+        )
+}
+
 proptest! {
     #![proptest_config(cases(2_000))]
 
@@ -179,6 +367,21 @@ proptest! {
     fn any_text_as_an_arn_is_parsed_or_refused_with_reasons(text in edgy_text()) {
         if let Err(problems) = arn::parse(&text) {
             prop_assert!(!problems.is_empty());
+        }
+    }
+
+    #[test]
+    fn mutated_arns_are_accepted_exactly_when_they_keep_the_documented_shape(
+        (text, _) in mutated_arn(),
+    ) {
+        let parsed = arn::parse(&text);
+        prop_assert_eq!(parsed.is_ok(), documented_shape(&text), "{:?}: {:?}", text, parsed);
+        if let Ok(parsed) = parsed {
+            let parts: Vec<&str> = text.split(':').collect();
+            prop_assert_eq!(
+                (parsed.partition.id, parsed.region, parsed.account, parsed.name),
+                (parts[1], parts[3], parts[4], parts[6])
+            );
         }
     }
 
@@ -321,33 +524,231 @@ fn hostile_options() -> impl Strategy<Value = ClientOptions> {
         )
 }
 
-proptest! {
-    #![proptest_config(cases(5_000))]
+/// A call as a user would make it: a valid ARN of any partition, JSON input, a valid name,
+/// the ARN's region, a short trace header.
+fn valid_config() -> impl Strategy<Value = StartExecutionConfig> {
+    (
+        region(),
+        "[0-9]{12}",
+        valid_name(),
+        proptest::option::of(prop::sample::select(vec![
+            "{}",
+            "[1,2]",
+            r#"{"a":"é\u00e9"}"#,
+            "null",
+        ])),
+        proptest::option::of(valid_name()),
+        any::<bool>(),
+        proptest::option::of("[!-~]{0,40}"),
+    )
+        .prop_map(
+            |(region, account, machine, input, name, with_region, trace_header)| {
+                let partition = partition::of_region(region).expect("a known region").id;
+                StartExecutionConfig {
+                    state_machine_arn: format!(
+                        "arn:{partition}:states:{region}:{account}:stateMachine:{machine}"
+                    ),
+                    input: input.map(str::to_string),
+                    name,
+                    region: with_region.then(|| region.to_string()),
+                    trace_header,
+                }
+            },
+        )
+}
 
-    /// Hostile input through the whole core, from validation to the parsed answer: every
-    /// call returns, none panics, and a secret never comes back in an error.
-    #[test]
-    fn no_input_makes_the_core_panic(
-        config in hostile_config(),
-        options in hostile_options(),
-        env_value in edgy_text(),
-        status in prop_oneof![Just(200u16), Just(400), Just(403), Just(500), 0u16..1000],
-        body in edgy_text(),
-        error_type in edgy_text(),
-    ) {
-        let env = |name: &str| name.len().is_multiple_of(2).then(|| env_value.clone());
-        let answer = Ok(Response {
+/// A secret, marked so that finding it anywhere can only mean a leak: mostly one the
+/// credential checks let through, sometimes any text.
+fn marked(mark: &'static str) -> impl Strategy<Value = String> {
+    prop_oneof![
+        5 => "[A-Za-z0-9+/=]{1,30}".prop_map(move |s| format!("{mark}{s}")),
+        1 => edgy_text().prop_map(move |s| format!("{mark}<{s}>")),
+    ]
+}
+
+/// The credential variables, each maybe set, and sometimes the other variables the core
+/// reads, with edgy values.
+fn environment() -> impl Strategy<Value = Vec<(String, String)>> {
+    let id = prop_oneof![5 => "[A-Z0-9]{4,20}", 1 => edgy_text()];
+    (
+        proptest::option::weighted(0.9, id),
+        proptest::option::weighted(0.9, marked("ENVSECRET")),
+        proptest::option::weighted(0.5, marked("ENVTOKEN")),
+        proptest::option::weighted(0.2, prop_oneof![Just("2".to_string()), edgy_text()]),
+        proptest::option::weighted(0.1, edgy_text()),
+        proptest::option::weighted(0.1, edgy_text()),
+    )
+        .prop_map(|(id, secret, token, attempts, sfn_url, url)| {
+            let names = [
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN",
+                "AWS_MAX_ATTEMPTS",
+                "AWS_ENDPOINT_URL_SFN",
+                "AWS_ENDPOINT_URL",
+            ];
+            let values = [id, secret, token, attempts, sfn_url, url];
+            let set = names.into_iter().zip(values);
+            set.filter_map(|(name, value)| Some((name.to_string(), value?)))
+                .collect()
+        })
+}
+
+/// Options a user would pass, credentials from the options or from the environment.
+fn valid_options() -> impl Strategy<Value = ClientOptions> {
+    let credentials = (
+        "[A-Z0-9]{4,20}",
+        marked("SECRET"),
+        proptest::option::of(marked("TOKEN")),
+    )
+        .prop_map(
+            |(access_key_id, secret_access_key, session_token)| Credentials {
+                access_key_id,
+                secret_access_key,
+                session_token,
+            },
+        );
+    (
+        proptest::option::weighted(0.6, credentials),
+        proptest::option::weighted(0.1, Just("http://127.0.0.1:9".to_string())),
+        any::<bool>(),
+        proptest::option::of(1u32..4),
+    )
+        .prop_map(
+            |(credentials, endpoint_url, use_fips, max_attempts)| ClientOptions {
+                credentials,
+                endpoint_url,
+                use_fips,
+                max_attempts,
+                ..ClientOptions::default()
+            },
+        )
+}
+
+/// What the server answers: any status and text, or, from a hostile server, the caller's
+/// secrets echoed into an error, a success or a header.
+#[derive(Debug, Clone)]
+enum Server {
+    Any {
+        status: u16,
+        body: String,
+        error_type: String,
+    },
+    EchoError(u16),
+    EchoSuccess,
+    EchoEscaped(u16),
+}
+
+fn server() -> impl Strategy<Value = Server> {
+    prop_oneof![
+        2 => (prop_oneof![Just(200u16), Just(400), Just(403), Just(500), 0u16..1000], edgy_text(), edgy_text())
+            .prop_map(|(status, body, error_type)| Server::Any { status, body, error_type }),
+        1 => prop_oneof![Just(400u16), Just(403), Just(429), Just(500)].prop_map(Server::EchoError),
+        1 => Just(Server::EchoSuccess),
+        1 => prop_oneof![Just(400u16), Just(503)].prop_map(Server::EchoEscaped),
+    ]
+}
+
+impl Server {
+    fn answer(&self, secrets: &[String]) -> Response {
+        let echoed = secrets.join(" and ");
+        let json_escaped: String = serde_json::to_string(&echoed)
+            .expect("strings serialise")
+            .replace('/', "\\/");
+        let (status, body, error_type) = match self {
+            Server::Any {
+                status,
+                body,
+                error_type,
+            } => (*status, body.clone(), error_type.clone()),
+            Server::EchoError(status) => (
+                *status,
+                format!(r#"{{"__type":"Denied","message":{json_escaped}}}"#),
+                format!("Denied:{echoed}"),
+            ),
+            Server::EchoSuccess => (
+                200,
+                format!(r#"{{"executionArn":{json_escaped},"startDate":1}}"#),
+                String::new(),
+            ),
+            Server::EchoEscaped(status) => {
+                let entities: String = echoed
+                    .chars()
+                    .map(|c| format!("&#{};", u32::from(c)))
+                    .collect();
+                (
+                    *status,
+                    format!("<Code>{entities}</Code><Message>{echoed}</Message>"),
+                    echoed.clone(),
+                )
+            }
+        };
+        Response {
             status,
-            headers: vec![("x-amzn-errortype".into(), error_type.clone())],
-            body: body.clone().into_bytes(),
-        });
-        let mut io = Scripted::new(std::iter::repeat_n(answer, 4));
-        let outcome = start(&config, &options, &env, &mut io);
-        if let (Err(error), Some(credentials)) = (outcome, &options.credentials) {
-            let shown = format!("{error:?}");
-            prop_assert!(!shown.contains(&credentials.secret_access_key), "{}", shown);
+            headers: vec![
+                ("x-amzn-errortype".into(), error_type),
+                ("x-amzn-RequestId".into(), echoed),
+            ],
+            body: body.into_bytes(),
         }
     }
+}
+
+/// Hostile input, and mostly valid calls, through the whole core, from validation to the
+/// parsed answer, against servers that echo the caller's secrets: every call returns, none
+/// panics, a secret never comes back in an error or a value, and at least 30% of the cases
+/// reach the transport (so that the answers' paths are walked, not only validation's).
+#[test]
+fn no_input_makes_the_core_panic() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let strategy = (
+        prop_oneof![5 => valid_config(), 1 => hostile_config()],
+        prop_oneof![5 => valid_options(), 1 => hostile_options()],
+        environment(),
+        server(),
+    );
+    let (cases_run, reached) = (AtomicU32::new(0), AtomicU32::new(0));
+    let mut runner = proptest::test_runner::TestRunner::new(cases(5_000));
+    runner
+        .run(&strategy, |(config, options, vars, server)| {
+            let env = |name: &str| vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+            // Every secret in play: the options', else the environment's.
+            let mut secrets: Vec<String> = match &options.credentials {
+                Some(given) => [Some(&given.secret_access_key), given.session_token.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .cloned()
+                    .collect(),
+                None => ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]
+                    .into_iter()
+                    .filter_map(env)
+                    .collect(),
+            };
+            // Unmarked text is everywhere (a hostile token may be `us-east-1`); marked is not.
+            secrets.retain(|s| s.contains("SECRET") || s.contains("TOKEN"));
+            let answer = server.answer(&secrets);
+            let mut io = Scripted::new(std::iter::repeat_n(Ok(answer), 4));
+            let outcome = start(&config, &options, &env, &mut io);
+            cases_run.fetch_add(1, Ordering::Relaxed);
+            if !io.sent.is_empty() {
+                reached.fetch_add(1, Ordering::Relaxed);
+            }
+            let shown = match &outcome {
+                Ok(execution) => format!("{execution:?}"),
+                Err(failure) => format!("{failure:?}"),
+            };
+            for secret in &secrets {
+                prop_assert!(!shown.contains(secret.as_str()), "{} in {}", secret, shown);
+            }
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (run, reached) = (cases_run.into_inner(), reached.into_inner());
+    eprintln!("{reached} of {run} cases reached the transport");
+    assert!(
+        reached * 10 >= run * 3,
+        "only {reached} of {run} cases reached the transport"
+    );
 }
 
 proptest! {
@@ -439,17 +840,70 @@ fn credentials() -> Credentials {
     }
 }
 
+/// An error code: one the standard mode lists (written out in `retry::standard`, not the
+/// core's constants), one a letter away from it, or any text.
+fn error_code() -> impl Strategy<Value = String> {
+    prop_oneof![
+        2 => proptest::sample::select(&standard::THROTTLING[..]).prop_map(str::to_string),
+        1 => proptest::sample::select(&standard::TIMEOUT[..]).prop_map(str::to_string),
+        1 => proptest::sample::select(&standard::NEAR_MISSES[..]).prop_map(str::to_string),
+        2 => edgy_text(),
+    ]
+}
+
+/// A failure of one attempt that a retry cannot turn into a DescribeExecution.
+fn plain_failure() -> impl Strategy<Value = Result<Response, SendError>> {
+    let status = prop_oneof![
+        proptest::sample::select(&standard::STATUSES[..]),
+        Just(400u16),
+        400u16..600,
+    ];
+    // Codes as the wire gives them: no escapes, nothing the parser trims or cuts at.
+    let plain = |c: &String| {
+        c.trim() == c && !c.contains(['"', '\\', ':', '#']) && !c.chars().any(char::is_control)
+    };
+    let code = prop_oneof![
+        error_code().prop_filter("a plain code", plain),
+        "[A-Za-z]{1,20}"
+    ];
+    prop_oneof![
+        3 => (status, code).prop_map(|(status, code)| Scripted::error(status, &code)),
+        1 => "[a-z ]{0,20}".prop_map(|m| Err(SendError::Unsent(m))),
+        1 => "[a-z ]{0,20}".prop_map(|m| Err(SendError::Transient(m))),
+        1 => "[a-z ]{0,20}".prop_map(|m| Err(SendError::Permanent(m))),
+        1 => "[a-z ]{0,20}".prop_map(|m| Err(SendError::Unreadable(m))),
+        1 => Just(Scripted::json(200, "{")),
+    ]
+}
+
+/// The test's own reading of the standard mode: whether StartExecution tries again after
+/// this answer. A connection that failed before or after sending may be retried (the name
+/// keeps it safe); an answer that cannot be read, a refusal by policy and a final error
+/// may not.
+fn retried_after(answer: &Result<Response, SendError>) -> bool {
+    match answer {
+        Ok(response) if response.status == 200 => false,
+        Ok(response) => {
+            let body: serde_json::Value =
+                serde_json::from_slice(&response.body).unwrap_or_default();
+            let code = body["__type"].as_str().unwrap_or_default();
+            standard::retries(response.status, code)
+        }
+        Err(SendError::Unsent(_) | SendError::Transient(_)) => true,
+        Err(_) => false,
+    }
+}
+
 /// A failure of one attempt: an answered error or a failed exchange.
 fn attempt_failure() -> impl Strategy<Value = Result<Response, SendError>> {
     let code = prop_oneof![
-        proptest::sample::select(&THROTTLING_CODES[..]).prop_map(str::to_string),
-        proptest::sample::select(&TIMEOUT_CODES[..]).prop_map(str::to_string),
+        error_code(),
         Just("ValidationException".to_string()),
         Just("ExecutionAlreadyExists".to_string()),
         "[A-Za-z]{1,20}",
     ];
     let status = prop_oneof![
-        proptest::sample::select(&TRANSIENT_STATUSES[..]),
+        proptest::sample::select(&standard::STATUSES[..]),
         Just(400u16),
         Just(403),
         400u16..600,
@@ -468,14 +922,15 @@ proptest! {
     #![proptest_config(cases(2_000))]
 
     /// Exactly the standard mode's list is retried: throttling and timeout codes and the
-    /// transient statuses, nothing else.
+    /// transient statuses, nothing else, by the list written out in `retry::standard`;
+    /// listed codes, their near misses and any text are drawn alike.
     #[test]
-    fn retry_classification_is_the_standard_modes(status in 100u16..600, code in edgy_text()) {
+    fn retry_classification_is_the_standard_modes(
+        status in prop_oneof![proptest::sample::select(&standard::STATUSES[..]), 100u16..600],
+        code in error_code(),
+    ) {
         let error = ServiceError { status, code: code.clone(), message: String::new(), request_id: None };
-        let listed = THROTTLING_CODES.contains(&code.as_str())
-            || TIMEOUT_CODES.contains(&code.as_str())
-            || TRANSIENT_STATUSES.contains(&status);
-        prop_assert_eq!(retry::is_retryable(&Error::Service(error)), listed);
+        prop_assert_eq!(retry::is_retryable(&Error::Service(error)), standard::retries(status, &code));
     }
 
     /// Every wait is within its full-jitter ceiling (reached only to the nanosecond).
@@ -524,6 +979,47 @@ proptest! {
         if io.sent.len() > starts.len() {
             prop_assert!(starts.len() > 1);
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(cases(2_000))]
+
+    /// The number of attempts follows from the scripted answers alone, read by the test's
+    /// own classifier: every retryable failure is followed by another attempt until one is
+    /// final or `max-attempts` are spent, and the call succeeds exactly when it reached the
+    /// success at the end of the script.
+    #[test]
+    fn the_attempts_are_what_the_faults_call_for(
+        failures in proptest::collection::vec(plain_failure(), 0..6),
+        max_attempts in 1u32..6,
+    ) {
+        let options = ClientOptions {
+            credentials: Some(credentials()),
+            max_attempts: Some(max_attempts),
+            ..ClientOptions::default()
+        };
+        let success = Scripted::json(200, r#"{"executionArn":"e","startDate":1}"#);
+        let script: Vec<_> = failures.into_iter().chain([success]).collect();
+        let mut expected = 1;
+        while expected < max_attempts as usize && retried_after(&script[expected - 1]) {
+            expected += 1;
+        }
+        let reaches_success = expected == script.len();
+        let config = StartExecutionConfig {
+            state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:m".into(),
+            ..StartExecutionConfig::default()
+        };
+        let mut io = Scripted::new(script.clone());
+        let outcome = start(&config, &options, &|_: &str| None, &mut io);
+        let attempts = match &outcome {
+            Ok(execution) => execution.attempts,
+            Err(failure) => failure.attempts,
+        };
+        prop_assert_eq!(attempts as usize, expected, "{:?}", script);
+        prop_assert_eq!(io.sent.len(), expected);
+        prop_assert_eq!(outcome.is_ok(), reaches_success, "{:?}", outcome);
+        prop_assert_eq!(io.slept.len(), expected - 1);
     }
 }
 
