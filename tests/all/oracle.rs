@@ -265,6 +265,26 @@ fn header<'a>(request: &'a SignedRequest, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// Header names (in lower case) and values, sorted: ours as sent, or botocore's own.
+fn header_set(headers: &[(String, String)]) -> Vec<(String, String)> {
+    let mut set: Vec<(String, String)> = headers
+        .iter()
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.clone()))
+        .collect();
+    set.sort();
+    set
+}
+
+/// The headers of the request botocore builds with its own serialiser and signs.
+fn botocore_headers(answer: &Value) -> Vec<(String, String)> {
+    let pairs = answer["headers"].as_array().expect("botocore's headers");
+    let pairs = pairs.iter().map(|pair| {
+        let text = |i: usize| pair[i].as_str().expect("a string").to_string();
+        (text(0), text(1))
+    });
+    header_set(&pairs.collect::<Vec<_>>())
+}
+
 fn compare(case: &Case, request: &SignedRequest, answer: &Value) {
     let what = format!(
         "{} fips={} dual-stack={} at {}",
@@ -275,6 +295,12 @@ fn compare(case: &Case, request: &SignedRequest, answer: &Value) {
     let ours: Value = serde_json::from_str(&request.body).unwrap();
     let theirs: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
     assert_eq!(ours, theirs, "body for {what}");
+    assert_eq!(
+        header_set(&request.headers),
+        botocore_headers(answer),
+        "headers for {what}\nbody: {}",
+        request.body
+    );
     let signed = &answer["signed"];
     for (botocore, component) in [
         ("X-Amz-Date", "x-amz-date"),
@@ -388,6 +414,7 @@ async fn botocore_signs_describe_execution_identically() {
             "secretAccessKey": sfn_test_kit::SECRET,
             "epochSeconds": epoch_seconds,
             "operation": "DescribeExecution",
+            "endpointUrl": url,
             "params": {"executionArn": arn},
             "request": {
                 "method": request.method,
@@ -399,6 +426,11 @@ async fn botocore_signs_describe_execution_identically() {
         let ours: Value = serde_json::from_str(&request.body).unwrap();
         let theirs: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
         assert_eq!(ours, theirs, "body for {arn}");
+        assert_eq!(
+            header_set(&request.headers),
+            botocore_headers(&answer),
+            "headers for {arn}"
+        );
         for (botocore, ours) in [
             ("X-Amz-Date", "x-amz-date"),
             ("Authorization", "authorization"),

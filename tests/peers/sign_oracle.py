@@ -11,15 +11,25 @@ Reads one case a line on standard input (JSON) and writes one answer a line:
                     "sync-") before the host, as botocore's clients put it
                     (or "urlError": why botocore's rule set refuses the combination),
              "body": the body botocore's own serializer writes for "params",
-             "signed": {"X-Amz-Date", "X-Amz-Security-Token"?, "Authorization"}}
+             "signed": {"X-Amz-Date", "X-Amz-Security-Token"?, "Authorization"},
+             "headers": [[name in lower case, value], ...] sorted: the request botocore
+                        itself sends}
 
 "signed" is botocore's SigV4Auth over the component's own method, URL, headers and body
 (without the headers SigV4 adds, and without content-length), at "epochSeconds": the same input the component signed.
+
+"headers" owes nothing to the component's headers: botocore's StartExecution (or the case's
+operation) serialiser writes the method, the path and its headers, the URL is botocore's
+endpoint (or the case's "endpointUrl", for a stand-in), SigV4Auth signs them at
+"epochSeconds", AWSRequest.prepare adds Content-Length, and Host is the URL's authority, as
+urllib3 sends it. Only the body is the component's bytes (botocore's serialiser spaces JSON
+differently; the bodies are compared as JSON values), so that the signatures can agree.
 """
 
 import datetime
 import json
 import sys
+import urllib.parse
 
 import botocore.auth
 import botocore.awsrequest
@@ -87,11 +97,40 @@ def sign(case):
     return {name: request.headers[name] for name in names if name in request.headers}
 
 
+def own_request(case, url):
+    """The headers of the request botocore builds and signs itself for the case."""
+    operation = service.operation_model(case.get("operation", "StartExecution"))
+    serialized = serializer.serialize_to_request(case["params"], operation)
+    base = case.get("endpointUrl") or url.rsplit("/", 1)[0]
+    request = botocore.awsrequest.AWSRequest(
+        method=serialized["method"],
+        url=base + serialized["url_path"],
+        headers=dict(serialized["headers"]),
+        data=case["request"]["body"].encode(),
+    )
+    credentials = botocore.credentials.Credentials(
+        case["accessKeyId"], case["secretAccessKey"], case.get("sessionToken")
+    )
+    at = datetime.datetime.fromtimestamp(case["epochSeconds"], datetime.timezone.utc)
+    original = botocore.auth.get_current_datetime
+    botocore.auth.get_current_datetime = lambda *_, **__: at.replace(tzinfo=None)
+    try:
+        botocore.auth.SigV4Auth(credentials, "states", case["region"]).add_auth(request)
+    finally:
+        botocore.auth.get_current_datetime = original
+    prepared = request.prepare()
+    headers = [[k.lower(), v] for k, v in prepared.headers.items()]
+    headers.append(["host", urllib.parse.urlsplit(prepared.url).netloc])
+    return sorted(headers)
+
+
 def main():
     for line in sys.stdin:
         case = json.loads(line)
         answer = botocore_request(case)
         answer["signed"] = sign(case)
+        if "url" in answer or "endpointUrl" in case:
+            answer["headers"] = own_request(case, answer.get("url", ""))
         print(json.dumps(answer), flush=True)
 
 

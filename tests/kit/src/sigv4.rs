@@ -263,9 +263,14 @@ fn check_signed_headers(signed: &[String], headers: &[(String, String)]) -> Resu
             signed.join(";")
         ));
     }
-    let mut required = vec!["host", "x-amz-date"];
-    if header(headers, TOKEN_HEADER).is_some() {
-        required.push(TOKEN_HEADER);
+    // `host` and `x-amz-date` always; `content-type` and every `x-amz-*` header whenever
+    // the request has one: an unsigned one could be changed on the way.
+    let mut required = vec!["host".to_owned(), "x-amz-date".to_owned()];
+    for (name, _) in headers {
+        let name = name.to_ascii_lowercase();
+        if (name == "content-type" || name.starts_with("x-amz-")) && !required.contains(&name) {
+            required.push(name);
+        }
     }
     if let Some(missing) = required.iter().find(|r| !signed.iter().any(|s| s == *r)) {
         return Err(format!("signed headers must include {missing}"));
@@ -689,6 +694,28 @@ mod tests {
         assert_rejected(
             run(&headers, BODY, &[cred()]),
             "signed headers must include host",
+        );
+    }
+
+    #[test]
+    fn rejects_content_type_or_target_not_signed() {
+        for (signed, missing) in [("content-type;host;", "host;"), (";x-amz-target", "")] {
+            let mut headers = vector_headers();
+            let auth = &mut headers.last_mut().unwrap().1;
+            *auth = auth.replace(signed, missing);
+            let cause = if signed.contains("content-type") {
+                "signed headers must include content-type"
+            } else {
+                "signed headers must include x-amz-target"
+            };
+            assert_rejected(run(&headers, BODY, &[cred()]), cause);
+        }
+        // Any other x-amz- header a client adds must be signed too.
+        let mut headers = vector_headers();
+        headers.push(("X-Amz-Meta".into(), "unsigned".into()));
+        assert_rejected(
+            run(&headers, BODY, &[cred()]),
+            "signed headers must include x-amz-meta",
         );
     }
 

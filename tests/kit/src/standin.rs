@@ -25,7 +25,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 use tokio::net::TcpStream;
@@ -195,6 +195,8 @@ struct Shared {
     connections: AtomicUsize,
     /// Connections still to be closed unread as soon as they are accepted.
     to_reset: AtomicUsize,
+    /// `127.0.0.1:PORT`, the only `host` a request may name.
+    host: OnceLock<String>,
 }
 
 impl Shared {
@@ -234,9 +236,12 @@ impl StandIn {
             log: Mutex::new(Vec::new()),
             connections: AtomicUsize::new(0),
             to_reset: AtomicUsize::new(0),
+            host: OnceLock::new(),
         });
         let served = Arc::clone(&shared);
         let listening = Listening::start("standin", move |stream| accept(stream, &served));
+        let host = listening.addr().to_string();
+        shared.host.set(host).expect("set once, here");
         StandIn { listening, shared }
     }
 
@@ -394,6 +399,8 @@ impl Failure {
 }
 
 fn check(recorded: &Recorded, shared: &Shared) -> Result<(), Failure> {
+    let own = shared.host.get().map_or("", String::as_str);
+    expect_header(recorded, "host", own).map_err(Failure::Protocol)?;
     let arn_region = check_protocol(recorded).map_err(Failure::Protocol)?;
     check_auth(recorded, &arn_region, shared).map_err(Failure::Auth)
 }
@@ -444,6 +451,12 @@ fn check_body(operation: &Operation, body: &[u8]) -> Result<String, String> {
         if !member.is_string() {
             return Err(format!("{name} must be a string, got {member}"));
         }
+    }
+    // The execution's input is JSON text inside the JSON body.
+    if let Some(input) = object.get("input").and_then(serde_json::Value::as_str)
+        && let Err(e) = serde_json::from_str::<serde_json::Value>(input)
+    {
+        return Err(format!("input is not JSON: {e}"));
     }
     let (member, resource) = operation.arn;
     arn_region(
@@ -785,6 +798,50 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn rejects_a_host_other_than_its_own() {
+        let standin = StandIn::start(vec![cred()], success);
+        let own = standin.addr().to_string();
+        let other = own.replace("127.0.0.1", "localhost");
+        // Signed with the other host, so that only the host check can refuse it.
+        let request =
+            String::from_utf8(signed_request(&standin, &cred(), REGION, &request_body())).unwrap();
+        let headers: Vec<(String, String)> = [
+            ("content-type", JSON_1_0.to_owned()),
+            ("host", other.clone()),
+            ("x-amz-date", sigv4::amz_date_of(SystemTime::now())),
+            ("x-amz-target", TARGET.to_owned()),
+        ]
+        .into_iter()
+        .map(|(n, v)| (n.to_owned(), v))
+        .collect();
+        let body = request_body();
+        let auth = sigv4::authorization(
+            "POST",
+            "/",
+            &headers,
+            body.as_bytes(),
+            &cred(),
+            REGION,
+            "states",
+        );
+        let mut text = String::from("POST / HTTP/1.1\r\n");
+        for (name, value) in headers.iter().chain([&("authorization".to_owned(), auth)]) {
+            text += &format!("{name}: {value}\r\n");
+        }
+        text += &format!(
+            "content-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        assert!(request.contains(&format!("host: {own}")));
+        let (status, _, _) = parse(&exchange(&standin, text.as_bytes()).await);
+        assert_eq!(status, 400);
+        assert_eq!(
+            standin.requests()[0].check,
+            Err(format!("host must be exactly {own:?}, got [{other:?}]"))
+        );
+    }
+
+    #[tokio::test]
     async fn drop_closes_the_connection_without_a_response() {
         let standin = StandIn::start(vec![cred()], |_| Reply::Drop);
         let response = exchange(
@@ -903,11 +960,16 @@ mod tests {
                 "input must be a string",
             ),
             (
-                r#"{"stateMachineArn":"x","input":"","extra":""}"#,
+                r#"{"stateMachineArn":"x","input":"{}","extra":""}"#,
                 "unexpected member \"extra\"",
             ),
             (
-                r#"{"stateMachineArn":"arn:aws:lambda:us-east-1:1:function:f","input":""}"#,
+                r#"{"stateMachineArn":"x","input":"{\"a\":"}"#,
+                "input is not JSON",
+            ),
+            (r#"{"stateMachineArn":"x","input":""}"#, "input is not JSON"),
+            (
+                r#"{"stateMachineArn":"arn:aws:lambda:us-east-1:1:function:f","input":"{}"}"#,
                 "is not arn:",
             ),
         ];
