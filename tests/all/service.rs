@@ -457,10 +457,8 @@ async fn invalid_arguments_send_nothing() {
 
 #[tokio::test]
 async fn the_call_deadline_covers_a_server_that_does_not_answer() {
-    let server = standin(|_| {
-        std::thread::sleep(Duration::from_secs(2));
-        Reply::success(EXECUTION_ARN, "1", "late")
-    });
+    // It never answers: no upper bound of the test can race the server.
+    let server = standin(|_| Reply::Hang);
     let impatient = {
         let mut c = host(&server.url(), None);
         c.timeout = Duration::from_millis(500);
@@ -480,8 +478,10 @@ async fn the_call_deadline_covers_a_server_that_does_not_answer() {
             server.url()
         )))
     );
+    // Not before the timeout; after it, within seconds (a loaded 2-core machine schedules
+    // late, and the host's grace for the component's own report comes on top).
     assert!(
-        waited >= Duration::from_millis(500) && waited < Duration::from_millis(1500),
+        waited >= Duration::from_millis(500) && waited < Duration::from_secs(10),
         "{waited:?}"
     );
 }
@@ -577,7 +577,7 @@ async fn time_spent_resolving_credentials_comes_out_of_the_components_timeout() 
     let host = {
         let mut c = host(&server.url(), None);
         c.env = vec![];
-        c.timeout = Duration::from_millis(1000);
+        c.timeout = Duration::from_secs(2);
         c.credentials = sfn_host::CredentialSource::Chain(
             sfn_host::shared_config::Chain::from_provider(Slow(Duration::from_millis(400))),
         );
@@ -592,16 +592,24 @@ async fn time_spent_resolving_credentials_comes_out_of_the_components_timeout() 
     let Error::Transport(message) = &failure.error else {
         panic!("{failure:?}")
     };
-    // What was left of the second after the credentials: about 600 ms.
-    let left: u64 = message
-        .rsplit("the call's timeout of ")
-        .next()
-        .and_then(|rest| rest.strip_suffix("ms passed"))
-        .and_then(|ms| ms.parse().ok())
-        .unwrap_or_else(|| panic!("{message}"));
-    assert!((400..=600).contains(&left), "{message}");
+    // What was left of the two seconds after the credentials: at most 1,600 ms, however
+    // late the machine ran them.
+    // (A `Duration` as Rust shows it: `597ms` or `1.597s`.)
+    let rest = message.rsplit("the call's timeout of ").next();
+    let rest = rest.and_then(|r| r.strip_suffix(" passed"));
+    let left: f64 = match rest {
+        Some(ms) if ms.ends_with("ms") => ms.trim_end_matches("ms").parse().ok(),
+        Some(s) => s
+            .trim_end_matches('s')
+            .parse::<f64>()
+            .ok()
+            .map(|s| s * 1000.0),
+        None => None,
+    }
+    .unwrap_or_else(|| panic!("{message}"));
+    assert!(left > 0.0 && left <= 1600.0, "{message}");
     assert!(
-        started.elapsed() < Duration::from_millis(1200),
+        started.elapsed() < Duration::from_secs(10),
         "{:?}",
         started.elapsed()
     );

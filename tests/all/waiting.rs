@@ -437,7 +437,8 @@ fn waits_for_every_kind_of_ending(front_end: FrontEnd) {
     );
     assert_eq!(printed["status"], "RUNNING");
     let stderr = text(&output.stderr);
-    assert!(stderr.contains("\nStopped waiting after 0."), "{stderr}");
+    // After its half second (a loaded machine may take seconds more to say so).
+    assert!(stderr.contains("\nStopped waiting after "), "{stderr}");
     assert!(
         stderr.ends_with("s: the execution is still RUNNING\n"),
         "{stderr}"
@@ -518,7 +519,9 @@ async fn the_library_waits_with_temporary_credentials() {
 /// read timeout, which bounds every other answer's first byte, must not cut it off.
 #[tokio::test]
 async fn a_sync_answer_may_take_longer_than_the_read_timeout() {
-    let late = Duration::from_millis(1500);
+    // Well past the read timeout, so that the read timeout, not the answer, comes first for
+    // StartExecution even on a loaded machine.
+    let late = Duration::from_secs(4);
     let server = standin(move |r| {
         let answer = match target(r) {
             SYNC_TARGET => sync_answer("SUCCEEDED", ""),

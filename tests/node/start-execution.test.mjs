@@ -544,7 +544,7 @@ describe('start', () => {
         maybeStarted: executionArnOf(name),
       });
       const waited = Date.now() - started;
-      assert.ok(waited >= 500 && waited < 3000, `${waited} ms`);
+      assert.ok(waited >= 500 && waited < 15_000, `${waited} ms`);
     } finally {
       silent.close();
     }
@@ -612,7 +612,9 @@ describe('wait', () => {
     const waited = Date.now() - before;
     assert.equal(outcome.status, 'RUNNING');
     assert.equal(outcome.stopDateEpochMs, undefined);
-    assert.ok(waited >= 500 && waited < 1900, `${waited} ms`);
+    // Not before its 500 ms; RUNNING already says it ended before the 2 s Wait state did,
+    // so the upper bound only catches a wait that hangs.
+    assert.ok(waited >= 500 && waited < 30_000, `${waited} ms`);
   });
 
   test('an express execution is refused before any request, naming start-sync', () => {
