@@ -66,7 +66,43 @@ fn start(home: &Home, server: &StandIn, env: &[(&str, &str)], args: &[&str]) -> 
         .envs(env.iter().copied())
         .args(["--state-machine-arn", ARN, "--endpoint-url", &server.url()])
         .args(args);
-    command.output().expect("sfn-start runs")
+    scanned(&mut command)
+}
+
+/// Every secret a source here hands out or holds: keys, session tokens, the SSO access
+/// token, the web identity and container authorization tokens, and the tests' own.
+const SECRETS: [&str; 18] = [
+    sfn_test_kit::SECRET,
+    sfn_test_kit::TOKEN,
+    "dev-secret",
+    "default-secret",
+    "ci-secret",
+    "a-token-from-the-ci-provider",
+    "proc-secret",
+    "proc-token",
+    "container-secret",
+    "container-token",
+    "container-auth-token",
+    "instance-secret",
+    "instance-token",
+    "web-secret",
+    "web-token",
+    "sso-secret",
+    "sso-token",
+    "sso-access-token",
+];
+
+/// Runs `command`, and asserts that no secret of any source appears in what it printed,
+/// whether it succeeded or failed.
+fn scanned(command: &mut std::process::Command) -> Output {
+    let output = command.output().expect("sfn-start runs");
+    for printed in [&output.stdout, &output.stderr] {
+        let printed = text(printed);
+        for secret in SECRETS {
+            assert!(!printed.contains(secret), "{secret} in:\n{printed}");
+        }
+    }
+    output
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -245,10 +281,8 @@ fn imdsv2_from_a_fake_metadata_service_on_127_0_0_1() {
     let credential =
         Credential::new("ASIAINSTANCE", "instance-secret").with_session_token("instance-token");
     let server = StandIn::start(vec![credential], success);
-    let output = command
-        .args(["--state-machine-arn", ARN, "--endpoint-url", &server.url()])
-        .output()
-        .unwrap();
+    let output =
+        scanned(command.args(["--state-machine-arn", ARN, "--endpoint-url", &server.url()]));
     signed_by_the_source(&output, &server);
     let asked: Vec<String> = imds
         .received()
@@ -453,7 +487,7 @@ fn dry_run_url(home: &Home, env: &[(&str, &str)], args: &[&str]) -> String {
         .envs(env.iter().copied())
         .args(["--state-machine-arn", ARN, "--dry-run"])
         .args(args);
-    let output = command.output().expect("sfn-start runs");
+    let output = scanned(&mut command);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     printed["url"].as_str().unwrap().to_string()
@@ -553,7 +587,7 @@ fn an_endpoint_from_the_profile_is_allowed_out_and_its_attempts_count() {
     command
         .env("HOME", home.dir())
         .args(["--state-machine-arn", ARN]);
-    let output = command.output().unwrap();
+    let output = scanned(&mut command);
     assert_eq!(output.status.code(), Some(1));
     assert!(
         text(&output.stderr)
@@ -570,7 +604,7 @@ fn an_endpoint_from_the_profile_is_allowed_out_and_its_attempts_count() {
     command
         .env("HOME", home.dir())
         .args(["--state-machine-arn", ARN, "--profile", "bad"]);
-    let output = command.output().unwrap();
+    let output = scanned(&mut command);
     // The arguments are valid, so the configuration is read, after the first line.
     assert_eq!(
         text(&output.stderr),
@@ -608,7 +642,7 @@ fn an_invalid_call_reads_no_configuration_and_asks_no_source() {
             ])
             .args(["--endpoint-url", &server.url()])
             .args(extra);
-        let output = command.output().unwrap();
+        let output = scanned(&mut command);
         assert_eq!(output.status.code(), Some(2), "{extra:?}: {output:?}");
         let stderr = text(&output.stderr);
         assert!(

@@ -123,6 +123,12 @@ pub fn once(options: ClientOptions) -> ClientOptions {
 
 /// The error of a call that failed after exactly `attempts` attempts.
 pub fn attempted(result: Result<Execution, Failure>, attempts: u32) -> Result<Execution, Error> {
+    // Whatever came back, neither secret is in it.
+    let shown = format!("{result:?}");
+    assert!(
+        !shown.contains(SECRET) && !shown.contains(sfn_test_kit::TOKEN),
+        "{shown}"
+    );
     match result {
         Ok(execution) => {
             assert_eq!(execution.attempts, attempts, "{execution:?}");
