@@ -22,7 +22,8 @@ pub enum HostError {
     /// The component did not compile, link or instantiate, or does not export
     /// `sfn:action/start-execution`; the error says which step failed.
     Load(wasmtime::Error),
-    /// The component trapped: a guest bug or a limit (memory, instances) reached.
+    /// The component trapped: a guest bug or a limit (memory, instances) reached. Shown on
+    /// one line, naming the memory limit when the component had just reached it.
     Trap(wasmtime::Error),
     /// The call, instantiation included, did not finish within `HostConfig::timeout`.
     Timeout(Duration),
@@ -54,12 +55,33 @@ impl fmt::Display for HostError {
     }
 }
 
-/// A trap's cause on one line; its wasm backtrace, which only a developer reads, is left
-/// to `{:?}`.
+/// A trap's cause on one line, and the memory limit if the component had just reached it;
+/// its wasm backtrace, which only a developer reads, is left to `{:?}`.
 fn trap_cause(error: &wasmtime::Error) -> String {
-    match error.downcast_ref::<wasmtime::Trap>() {
-        Some(trap) => trap.to_string(),
+    let cause = match error.downcast_ref::<wasmtime::Trap>() {
+        Some(trap) => {
+            let shown = trap.to_string();
+            // "wasm trap: " would only repeat "trapped".
+            let cause = shown.strip_prefix("wasm trap: ").unwrap_or(&shown);
+            cause.to_string()
+        }
         None => error.root_cause().to_string(),
+    };
+    match error.downcast_ref::<MemoryLimitReached>() {
+        Some(reached) => format!("{cause}, after {reached}"),
+        None => cause,
+    }
+}
+
+/// The context of a trap that came after the store refused the component memory past
+/// `HostConfig::memory_limit` (its value): most likely a failed allocation.
+#[derive(Debug)]
+pub(crate) struct MemoryLimitReached(pub(crate) usize);
+
+impl fmt::Display for MemoryLimitReached {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let limit = self.0;
+        write!(f, "its memory reached the limit of {limit} bytes")
     }
 }
 

@@ -6,13 +6,16 @@
 //! runtime's last call left, or a new one. The WIT's types are `sfn_core`'s, re-exported
 //! here: nothing is converted at the boundary.
 //!
+//! The README's example, line for line (`readme_shows_the_crate_example` checks it):
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), sfn_host::HostError> {
 //! use sfn_host::{ClientOptions, HostConfig, Runtime, StartExecutionConfig};
+//!
 //! let runtime = Runtime::new(HostConfig::from_process_env())?;
 //! let config = StartExecutionConfig {
-//!     state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:Hello".into(),
-//!     input: Some(r#"{"id":1}"#.into()),
+//!     state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:HelloWorld".into(),
+//!     input: Some(r#"{"order":42}"#.into()),
 //!     ..StartExecutionConfig::default()
 //! };
 //! let options = ClientOptions::default(); // credentials and endpoint from the environment
@@ -20,6 +23,7 @@
 //!     Ok(execution) => println!("{}", execution.execution_arn),
 //!     Err(failure) => eprintln!("{} (after {} attempts)", failure.error, failure.attempts),
 //! }
+//! // Also: validate, prepare, prepare_sync, start_sync, describe, wait.
 //! # Ok(()) }
 //! ```
 
@@ -60,3 +64,33 @@ pub const FORWARDED_VARIABLES: [&str; 7] = [
     "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
     "AWS_MAX_ATTEMPTS",
 ];
+
+#[cfg(test)]
+mod tests {
+    /// The README's Rust example is this crate's doc-test (the crate documentation above),
+    /// which `cargo test` compiles: the two must be the same lines, the doc-test's hidden
+    /// ones aside.
+    #[test]
+    fn readme_shows_the_crate_example() {
+        let example: Vec<&str> = include_str!("lib.rs")
+            .lines()
+            .filter_map(|line| line.strip_prefix("//!"))
+            .map(|line| line.strip_prefix(' ').unwrap_or(line))
+            .skip_while(|line| *line != "```no_run")
+            .skip(1)
+            .take_while(|line| *line != "```")
+            .filter(|line| !line.starts_with("# "))
+            .collect();
+        let shown: Vec<&str> = include_str!("../../README.md")
+            .lines()
+            .skip_while(|line| *line != "```rust")
+            .skip(1)
+            .take_while(|line| *line != "```")
+            .collect();
+        assert!(example.len() > 10, "no example found: {example:?}");
+        assert_eq!(
+            shown, example,
+            "README.md's Rust example is not the crate's doc-test"
+        );
+    }
+}

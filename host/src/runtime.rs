@@ -9,6 +9,7 @@ use wasmtime::Store;
 
 use crate::bindings::{Guest, Plugin};
 use crate::config::{HostConfig, KEPT_MEMORY};
+use crate::error::MemoryLimitReached;
 use crate::loading::{self, Loaded};
 use crate::outbound::{Connections, Outbound};
 use crate::policy::Policy;
@@ -322,9 +323,18 @@ impl Runtime {
             None => self.instantiate(outbound).await?,
         };
         let guest = warm.plugin.sfn_action_start_execution();
-        let result = call(&mut warm.store, guest)
-            .await
-            .map_err(HostError::Trap)?;
+        let result = match call(&mut warm.store, guest).await {
+            Ok(result) => result,
+            Err(trap) => {
+                // Most likely the component's allocation failing at the limit: say so.
+                let trap = if warm.store.data().limits.reached_limit {
+                    trap.context(MemoryLimitReached(self.config.memory_limit))
+                } else {
+                    trap
+                };
+                return Err(HostError::Trap(trap));
+            }
+        };
         if self.config.reuse_instances && warm.reusable() {
             self.kept.keep(warm);
         }

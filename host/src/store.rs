@@ -41,7 +41,9 @@ impl State {
                     .memory_size(config.memory_limit)
                     .instances(16)
                     .build(),
+                memory_limit: config.memory_limit,
                 largest_memory: 0,
+                reached_limit: false,
             },
         }
     }
@@ -66,10 +68,15 @@ impl WasiHttpView for State {
     }
 }
 
-/// The store's limits, recording the largest linear memory they have allowed.
+/// The store's limits, recording the largest linear memory they have allowed and whether
+/// they refused one past [`HostConfig::memory_limit`].
 pub(crate) struct Limits {
     store: StoreLimits,
+    memory_limit: usize,
     pub(crate) largest_memory: usize,
+    /// A memory was refused growth past the limit: a trap that follows is most likely the
+    /// guest's failed allocation, and says so.
+    pub(crate) reached_limit: bool,
 }
 
 impl ResourceLimiter for Limits {
@@ -82,6 +89,8 @@ impl ResourceLimiter for Limits {
         let allowed = self.store.memory_growing(current, desired, maximum)?;
         if allowed {
             self.largest_memory = self.largest_memory.max(desired);
+        } else if desired > self.memory_limit {
+            self.reached_limit = true;
         }
         Ok(allowed)
     }

@@ -11,6 +11,9 @@
 //! - `cli`: `sfn-start` and `wasmtime run` of the command component, byte for byte.
 //! - `waiting`: `wait`, `describe` and `start-sync` (`--wait`, `--sync`) against the stand-in
 //!   and a moto that runs state machines.
+//! - `sandbox`: hostile components built here from the WIT (one that spins, grows its
+//!   memory, traps, or sends to a refused host in a loop), through the library and
+//!   `sfn-start`: stopped, named on one line, never kept.
 //! - `moto`, `oracle`: against moto and botocore, set up by `tests/run` (skipped, and said
 //!   so, when they are not).
 
@@ -21,6 +24,7 @@ mod credentials;
 mod faults;
 mod moto;
 mod oracle;
+mod sandbox;
 mod service;
 mod waiting;
 

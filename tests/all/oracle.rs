@@ -6,7 +6,9 @@
 //! differently, `json.dumps` defaults, so its bytes cannot match).
 //!
 //! Cases come from proptest strategies. `SFN_ORACLE_CASES` and `SFN_ORACLE_SEED` change how
-//! many run and which; a failure names its case, and the seed replays the run.
+//! many run and which (`SFN_ORACLE_CASES=0` fails, rather than pass having compared nothing,
+//! even when the peers are not set up); a failure names its case, and the seed replays the
+//! run.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -322,7 +324,7 @@ fn setting(name: &str, default: u64) -> u64 {
 
 #[tokio::test]
 async fn botocore_signs_generated_requests_identically() {
-    let cases = setting("SFN_ORACLE_CASES", DEFAULT_CASES as u64);
+    let cases = sfn_test_kit::case_count("SFN_ORACLE_CASES", DEFAULT_CASES as u64);
     let seed = setting("SFN_ORACLE_SEED", 0x5eed_f00d);
     let Some(botocore) = oracle() else { return };
     let mut seed_bytes = [0u8; 32];
@@ -363,7 +365,8 @@ async fn botocore_signs_generated_requests_identically() {
 /// by the same code, which the test above checks against botocore's rule set.
 #[tokio::test]
 async fn botocore_signs_describe_execution_identically() {
-    let cases = setting("SFN_ORACLE_CASES", DEFAULT_CASES as u64) / 20;
+    // A twentieth, and at least one.
+    let cases = sfn_test_kit::case_count("SFN_ORACLE_CASES", DEFAULT_CASES as u64).div_ceil(20);
     let Some(botocore) = oracle() else { return };
     let any_time = sfn_test_kit::standin::Options { max_skew: None };
     let credentials = vec![sfn_test_kit::sigv4::Credential::new(

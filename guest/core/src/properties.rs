@@ -3,7 +3,7 @@
 //! never panicking.
 //!
 //! Each test's case count is `PROPTEST_CASES` if set, else the count written here, small
-//! enough for CI. A failure shrinks to a minimal case, prints its seed, and proptest records
+//! enough for CI; `PROPTEST_CASES=0` fails every test rather than let it pass unchecked. A failure shrinks to a minimal case, prints its seed, and proptest records
 //! it under `proptest-regressions/` (commit that file: the case then runs first, always).
 //! The long run is in the README: `PROPTEST_CASES=10000000 cargo test --release -p sfn-core
 //! properties`.
@@ -21,12 +21,11 @@ use crate::types::{ClientOptions, Credentials, Error, ServiceError, StartExecuti
 use crate::wire::{self, Response};
 use crate::{arn, name, partition, start};
 
-/// `PROPTEST_CASES`, else `default`.
+/// `PROPTEST_CASES`, else `default`; 0 or not a number fails the test (see
+/// [`sfn_test_kit::case_count`]).
 fn cases(default: u32) -> Config {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(default);
+    let cases = sfn_test_kit::case_count("PROPTEST_CASES", default.into());
+    let cases = u32::try_from(cases).unwrap_or(u32::MAX);
     Config {
         cases,
         ..Config::default()

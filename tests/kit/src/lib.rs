@@ -17,3 +17,40 @@ pub const AKID: &str = "AKIDEXAMPLE";
 pub const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 pub const TOKEN: &str = "FQoGZXIvYXdzEXAMPLETOKEN+/=";
 pub const EXECUTION_ARN: &str = "arn:aws:states:us-east-1:123456789012:execution:HelloWorld:run-1";
+
+/// How many generated cases a test runs: the environment `variable` if set, else
+/// `default`. A count of 0, or one that is not a number, fails the test that asked, naming
+/// the variable: such a test would otherwise pass having checked nothing.
+pub fn case_count(variable: &str, default: u64) -> u64 {
+    let value = std::env::var_os(variable).map(|v| v.to_string_lossy().into_owned());
+    parse_case_count(variable, value.as_deref(), default).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn parse_case_count(variable: &str, value: Option<&str>, default: u64) -> Result<u64, String> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    match value.trim().parse::<u64>() {
+        Ok(0) => Err(format!(
+            "{variable}=0 would run no case and pass having checked nothing: set a positive \
+             count, or unset it for {default}"
+        )),
+        Ok(count) => Ok(count),
+        Err(_) => Err(format!("{variable}={value:?} is not a number of cases")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_case_count;
+
+    #[test]
+    fn a_case_count_of_zero_or_not_a_number_is_refused_naming_the_variable() {
+        assert_eq!(parse_case_count("CASES", None, 7), Ok(7));
+        assert_eq!(parse_case_count("CASES", Some("12"), 7), Ok(12));
+        for refused in ["0", " 0", "", "many", "-1"] {
+            let error = parse_case_count("CASES", Some(refused), 7).unwrap_err();
+            assert!(error.starts_with("CASES="), "{refused:?}: {error}");
+        }
+    }
+}
