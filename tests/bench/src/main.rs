@@ -9,17 +9,22 @@
 //! ```
 //!
 //! The builds come first because `cargo run` builds only the binary it runs: figure 1 runs
-//! `sfn-start` and `sfn-native-start` from this executable's directory as they were last
-//! built, and stops with a message naming the build to run if either is missing. They are
-//! separate builds so that `sfn-start` keeps its own package's features (the SDK would add
-//! some to crates they share).
+//! `sfn-start`, `sfn-native-start` and `sfn-sdk-start` from this executable's directory as
+//! they were last built, and stops with a message naming the build to run if one is
+//! missing. They are separate builds so that `sfn-start` keeps its own package's features
+//! (the SDK would add some to crates they share).
 
 //! It prints a markdown table with these figures:
 //!
-//! 1. **cli**: a cold CLI doing one start: median wall time and peak RSS of
-//!    `target/release/sfn-start` against `sfn-native-start` (this crate, aws-sdk-sfn),
-//!    run alternately with a read-only empty HOME. Then how much of that is the library
-//!    loading the component in a fresh process, which native has no counterpart of.
+//! 1. **cli**: a cold CLI doing one start. First `sfn-start`'s first run, which compiles
+//!    the component and writes it to its cache (a private, empty XDG_CACHE_HOME, fresh for
+//!    each such run): wall time and peak RSS. Then, with that cache filled, median wall
+//!    time and peak RSS of `target/release/sfn-start` against two native programs of this
+//!    crate: `sfn-native-start` (aws-sdk-sfn with static credentials, no credential chain)
+//!    and `sfn-sdk-start` (what an SDK user writes: aws-config's default loading, then the
+//!    client), all run in rotating order with a read-only empty HOME. Then how much of that
+//!    is the library loading the component from the same cache in a fresh process, which
+//!    native has no counterpart of.
 //! 2. **throughput**: starts per second with 1 and with 16 calls in flight, one OS thread and
 //!    current-thread tokio runtime per call, sharing one `Runtime` / one `Client`: the
 //!    median of five rounds, the two sides alternating; and the connections the server
@@ -29,12 +34,17 @@
 //!    (the two sides alternating) of the mean time within a batch. Then the same in the
 //!    instance the last call left, as the library runs calls by default.
 //! 4. **prepare**: the same with a 262,144-byte input (the service's maximum).
-//! 5. **size**: the plugin component, its precompiled form, and the two CLI binaries.
+//! 5. **size**: the plugin component, the compiled form `sfn-start` keeps in its cache, and
+//!    the CLI binaries.
+//!
+//! The library figures (2 to 4) compile the component once, into a private cache of their
+//! own, before anything is timed; every runtime after that loads it from there.
 //!
 //! Nothing here reaches beyond 127.0.0.1: credentials are static example keys, endpoints
 //! are the loopback server, and AWS_EC2_METADATA_DISABLED is set for this process and every
 //! child all the same.
 
+mod cache;
 mod cli;
 mod fixtures;
 mod load;
@@ -44,11 +54,13 @@ mod size;
 mod table;
 mod throughput;
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
+use cache::CacheHome;
 use server::Server;
 use table::Row;
 use throughput::{Native, Ours, Throughput};
@@ -60,6 +72,9 @@ struct Args {
     /// Timed runs of each CLI (figure 1).
     #[arg(long, default_value_t = 21)]
     runs: usize,
+    /// Runs of `sfn-start` with an empty cache, each in a fresh one (figure 1).
+    #[arg(long, default_value_t = 3)]
+    first_runs: usize,
     /// Measured seconds of each side's throughput (figure 2), split into alternating rounds
     /// that each follow a short warm-up.
     #[arg(long, default_value_t = 3.0)]
@@ -111,67 +126,119 @@ fn run(args: &Args) -> Result<Vec<Row>, String> {
         .ok()
         .filter(|s| !s.is_zero())
         .ok_or(format!("--seconds {}: not a positive time", args.seconds))?;
-    if args.runs == 0 {
-        return Err("--runs 0: a median needs at least one run".into());
+    if args.runs == 0 || args.first_runs == 0 {
+        return Err("--runs and --first-runs: a median needs at least one run".into());
     }
     let server = Server::start().map_err(|e| format!("starting the loopback server: {e}"))?;
     eprintln!("loopback server at {}", server.url());
     let wanted = |figure| args.only.is_none_or(|only| only == figure);
     let mut rows = Vec::new();
+    let mut entry_len = None;
     if wanted(Figure::Cli) {
-        rows.extend(cold_cli(&server, args.runs)?);
+        let (cli_rows, len) = cold_cli(&server, args.runs, args.first_runs)?;
+        rows.extend(cli_rows);
+        entry_len = Some(len);
     }
-    if wanted(Figure::Throughput) {
-        rows.extend(throughput(&server, seconds)?);
-    }
-    if wanted(Figure::Prepare) {
-        rows.extend(prepare()?);
+    if wanted(Figure::Throughput) || wanted(Figure::Prepare) {
+        let library = CacheHome::create()?;
+        if wanted(Figure::Throughput) {
+            rows.extend(throughput(&server, seconds, library.path())?);
+        }
+        if wanted(Figure::Prepare) {
+            rows.extend(prepare(library.path())?);
+        }
     }
     if wanted(Figure::Size) {
-        rows.extend(sizes());
+        let entry_len = match entry_len {
+            Some(len) => len,
+            None => cli::entry_len(&server)?,
+        };
+        rows.extend(sizes(entry_len));
     }
     Ok(rows)
 }
 
-fn cold_cli(server: &Server, runs: usize) -> Result<Vec<Row>, String> {
-    eprintln!("figure 1: {runs} cold runs of each CLI...");
-    let cli::ColdCli { ours, native } = cli::measure(server, runs)?;
-    let load = load::measure(runs)?;
+/// Figure 1's rows, and the size of the compiled component `sfn-start` cached.
+fn cold_cli(server: &Server, runs: usize, first_runs: usize) -> Result<(Vec<Row>, u64), String> {
+    eprintln!(
+        "figure 1: {first_runs} first runs of sfn-start, then {runs} cold runs of each CLI..."
+    );
+    let cold = cli::measure(server, runs, first_runs)?;
     let mib = |kib: i64| kib as f64 / 1024.0;
-    let per_run = |samples: &cli::Samples| samples.connections as f64 / runs.max(1) as f64;
-    Ok(vec![
+    let per_run =
+        |samples: &cli::Samples| format!("{:.1}", samples.connections as f64 / runs.max(1) as f64);
+    let dash = || "—".to_string();
+    let (ours, native, sdk) = (&cold.ours, &cold.native, &cold.sdk);
+    let lean = "sfn-native-start: static credentials";
+    let user = "sfn-sdk-start: aws-config defaults";
+    let rows = vec![
+        Row::new(
+            format!(
+                "1. first run, empty cache (compiles, writes the cache): median wall time ({first_runs} runs)"
+            ),
+            table::time(cold.first.median()),
+            dash(),
+            dash(),
+        ),
+        Row::new(
+            "1. first run: peak RSS (max over runs)",
+            format!("{:.1} MiB", mib(cold.first.max_rss_kib)),
+            dash(),
+            dash(),
+        ),
         Row::times(
-            format!("1. cold CLI, one start: median wall time ({runs} runs)"),
+            format!(
+                "1. cold CLI after its first run, one start: median wall time ({runs} runs), vs {lean}"
+            ),
             ours.median(),
             native.median(),
         ),
+        Row::times(
+            format!("1. the same, vs {user}"),
+            ours.median(),
+            sdk.median(),
+        ),
         Row::new(
-            format!("1. of which loading the component (`Runtime::new`, {runs} fresh processes)"),
-            table::time(load),
-            "—".into(),
-            "—".into(),
+            format!(
+                "1. of which loading the component (`Runtime::new` from the filled cache, {runs} fresh processes)"
+            ),
+            table::time(cold.load),
+            dash(),
+            dash(),
         ),
         Row::times(
-            "1. cold CLI less that load",
-            ours.median().saturating_sub(load),
+            format!("1. cold CLI less that load, vs {lean}"),
+            ours.median().saturating_sub(cold.load),
             native.median(),
         ),
+        Row::times(
+            format!("1. cold CLI less that load, vs {user}"),
+            ours.median().saturating_sub(cold.load),
+            sdk.median(),
+        ),
         Row::sizes(
-            "1. cold CLI: peak RSS (max over runs)",
+            format!("1. cold CLI: peak RSS (max over runs), vs {lean}"),
             mib(ours.max_rss_kib),
             mib(native.max_rss_kib),
             "MiB",
         ),
-        Row::new(
-            "1. cold CLI: connections opened per run",
-            format!("{:.1}", per_run(&ours)),
-            format!("{:.1}", per_run(&native)),
-            "—".into(),
+        Row::sizes(
+            format!("1. cold CLI: peak RSS (max over runs), vs {user}"),
+            mib(ours.max_rss_kib),
+            mib(sdk.max_rss_kib),
+            "MiB",
         ),
-    ])
+        Row::new(
+            "1. cold CLI: connections opened per run (native: static credentials / aws-config defaults)",
+            per_run(ours),
+            format!("{} / {}", per_run(native), per_run(sdk)),
+            dash(),
+        ),
+    ];
+    Ok((rows, cold.entry_len))
 }
 
-fn throughput(server: &Server, seconds: Duration) -> Result<Vec<Row>, String> {
+fn throughput(server: &Server, seconds: Duration, cache_dir: &Path) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
     let round = seconds / ROUNDS;
     for in_flight in IN_FLIGHT {
@@ -181,7 +248,7 @@ fn throughput(server: &Server, seconds: Duration) -> Result<Vec<Row>, String> {
         // round, so that each starts with an empty pool.
         let (mut ours, mut native) = (Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
-            let starter = Ours::new(server.url())?;
+            let starter = Ours::new(server.url(), cache_dir)?;
             ours.push(throughput::measure(&starter, server, in_flight, round)?);
             let starter = Native::new(server.url());
             native.push(throughput::measure(&starter, server, in_flight, round)?);
@@ -208,11 +275,11 @@ fn throughput(server: &Server, seconds: Duration) -> Result<Vec<Row>, String> {
     Ok(rows)
 }
 
-fn prepare() -> Result<Vec<Row>, String> {
+fn prepare(cache_dir: &Path) -> Result<Vec<Row>, String> {
     eprintln!("figures 3 and 4: prepare, component and native...");
-    let small = prepare::small(SMALL_CALLS)?;
-    let kept = prepare::small_kept(SMALL_CALLS)?;
-    let large = prepare::large(LARGE_CALLS)?;
+    let small = prepare::small(SMALL_CALLS, cache_dir)?;
+    let kept = prepare::small_kept(SMALL_CALLS, cache_dir)?;
+    let large = prepare::large(LARGE_CALLS, cache_dir)?;
     let batches = |figure: &prepare::Prepare| {
         let batch = figure.calls / prepare::BATCHES;
         format!("median of {} batches of {batch}", prepare::BATCHES)
@@ -242,20 +309,19 @@ fn prepare() -> Result<Vec<Row>, String> {
     ])
 }
 
-fn sizes() -> Vec<Row> {
-    let sizes = size::measure();
-    let bytes = |n: Option<u64>| n.map_or("not found".into(), |n| format!("{n} B"));
+fn sizes(entry_len: u64) -> Vec<Row> {
+    let bytes = |n: u64| format!("{n} B");
     let dash = || "—".to_string();
     let mut rows = vec![
         Row::new(
             "5. plugin component (.wasm)",
-            bytes(Some(sizes.component)),
+            bytes(size::component()),
             dash(),
             dash(),
         ),
         Row::new(
-            "5. precompiled plugin (.cwasm)",
-            bytes(Some(sizes.precompiled)),
+            "5. compiled plugin in sfn-start's cache (.cwasm)",
+            bytes(entry_len),
             dash(),
             dash(),
         ),
@@ -268,9 +334,16 @@ fn sizes() -> Vec<Row> {
             .as_ref()
             .and_then(|dir| size::file_size(&dir.join(name)))
     };
-    if let (Some(ours), Some(native)) = (binary("sfn-start"), binary("sfn-native-start")) {
-        let mib = |n: u64| n as f64 / (1024.0 * 1024.0);
-        rows.push(Row::sizes("5. CLI binary", mib(ours), mib(native), "MiB"));
+    let mib = |n: u64| n as f64 / (1024.0 * 1024.0);
+    let ours = binary("sfn-start");
+    for (native, against) in [
+        ("sfn-native-start", "static credentials"),
+        ("sfn-sdk-start", "aws-config defaults"),
+    ] {
+        if let (Some(ours), Some(size)) = (ours, binary(native)) {
+            let figure = format!("5. CLI binary, vs {native} ({against})");
+            rows.push(Row::sizes(figure, mib(ours), mib(size), "MiB"));
+        }
     }
     rows
 }

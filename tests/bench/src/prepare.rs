@@ -4,6 +4,7 @@
 //! off), then in the instance the last call left (the library's default).
 
 use std::hint::black_box;
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 use sfn_host::{ClientOptions, HostConfig, Runtime, StartExecutionConfig};
@@ -20,29 +21,34 @@ pub struct Prepare {
 
 /// The small request, each call in a fresh instance: `calls` measured calls each way after
 /// a tenth as many to warm up.
-pub fn small(calls: u32) -> Result<Prepare, String> {
-    let fresh = {
-        let mut c = HostConfig::default();
-        c.reuse_instances = false;
-        c
-    };
+pub fn small(calls: u32, cache_dir: &Path) -> Result<Prepare, String> {
+    let mut fresh = library(cache_dir);
+    fresh.reuse_instances = false;
     compare(&small_request(), fresh, calls, calls / 10)
 }
 
 /// The same, each call in the instance the last one left.
-pub fn small_kept(calls: u32) -> Result<Prepare, String> {
-    compare(&small_request(), HostConfig::default(), calls, calls / 10)
+pub fn small_kept(calls: u32, cache_dir: &Path) -> Result<Prepare, String> {
+    compare(&small_request(), library(cache_dir), calls, calls / 10)
 }
 
 /// An input of exactly 262,144 bytes, the service's limit: a JSON string literal.
-pub fn large(calls: u32) -> Result<Prepare, String> {
+pub fn large(calls: u32, cache_dir: &Path) -> Result<Prepare, String> {
     let input = format!("\"{}\"", "x".repeat(262_144 - 2));
     assert_eq!(input.len(), 262_144, "the input is the service's maximum");
     let config = StartExecutionConfig {
         input: Some(input),
         ..small_request()
     };
-    compare(&config, HostConfig::default(), calls, 2)
+    compare(&config, library(cache_dir), calls, 2)
+}
+
+/// The library's defaults, the component's code from `cache_dir` (compiled there by the
+/// first runtime, before any timing).
+fn library(cache_dir: &Path) -> HostConfig {
+    let mut host = HostConfig::default();
+    host.cache_dir = Some(cache_dir.to_path_buf());
+    host
 }
 
 fn compare(

@@ -1,20 +1,12 @@
-//! Figure 5: what is shipped: the plugin component and the code the build script
-//! precompiled from it, both embedded in the library (`sfn_host::COMPONENT`,
-//! `sfn_host::PRECOMPILED`).
+//! Figure 5: what is shipped and what is kept: the plugin component embedded in the library
+//! (`sfn_host::COMPONENT`), the compiled form of it that `sfn-start` keeps in its cache, and
+//! the CLI binaries.
 
 use std::path::Path;
 
-/// Sizes in bytes.
-pub struct Sizes {
-    pub component: u64,
-    pub precompiled: u64,
-}
-
-pub fn measure() -> Sizes {
-    Sizes {
-        component: sfn_host::COMPONENT.len() as u64,
-        precompiled: sfn_host::PRECOMPILED.len() as u64,
-    }
+/// The embedded plugin component's size in bytes.
+pub fn component() -> u64 {
+    sfn_host::COMPONENT.len() as u64
 }
 
 /// The size of a file, if it can be read.

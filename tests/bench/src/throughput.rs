@@ -6,6 +6,7 @@
 //! either would. Every thread warms up, all wait at a barrier while the server's connection
 //! count is read, then all run for the same time.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -31,9 +32,12 @@ pub struct Ours {
 }
 
 impl Ours {
-    pub fn new(url: &str) -> Result<Self, String> {
+    /// A runtime of its own (its own connection pool), its code from `cache_dir`: compiled
+    /// there by the first, before any timing.
+    pub fn new(url: &str, cache_dir: &Path) -> Result<Self, String> {
         let mut host = HostConfig::default();
         host.allow_endpoint(url);
+        host.cache_dir = Some(cache_dir.to_path_buf());
         let runtime = Runtime::new(host).map_err(|e| format!("loading the component: {e}"))?;
         let config = small_request();
         let options = ClientOptions {

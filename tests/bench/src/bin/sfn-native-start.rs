@@ -8,9 +8,6 @@
 use std::process::ExitCode;
 
 use aws_sdk_sfn::error::DisplayErrorContext;
-use aws_sdk_sfn::operation::RequestId;
-use aws_sdk_sfn::operation::start_execution::StartExecutionOutput;
-use aws_sdk_sfn::primitives::DateTimeFormat;
 use clap::Parser;
 use sfn_bench::native;
 
@@ -58,19 +55,5 @@ fn start(args: &Args) -> Result<String, String> {
     let output = tokio
         .block_on(request)
         .map_err(|e| DisplayErrorContext(e).to_string())?;
-    render(&output)
-}
-
-/// The same fields `sfn-start` prints, pretty-printed as it does.
-fn render(output: &StartExecutionOutput) -> Result<String, String> {
-    let start_date = output
-        .start_date()
-        .fmt(DateTimeFormat::DateTime)
-        .map_err(|e| format!("formatting the start date: {e}"))?;
-    let json = serde_json::json!({
-        "executionArn": output.execution_arn(),
-        "startDate": start_date,
-        "requestId": output.request_id(),
-    });
-    serde_json::to_string_pretty(&json).map_err(|e| format!("rendering JSON: {e}"))
+    native::render(&output)
 }
