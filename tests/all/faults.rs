@@ -111,24 +111,8 @@ fn recovered() -> Vec<(String, Fault)> {
         ),
         ("answer cut mid-body".into(), Fault::CutAfterStart),
     ];
-    // The standard mode's throttling codes, written out here rather than read from the
-    // core, whose list they check.
-    let throttling = [
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "TransactionInProgressException",
-        "RequestLimitExceeded",
-        "BandwidthLimitExceeded",
-        "LimitExceededException",
-        "RequestThrottled",
-        "SlowDown",
-        "PriorRequestNotComplete",
-        "EC2ThrottledException",
-    ];
+    // The standard mode's throttling codes as the kit writes them out, not the core's.
+    let throttling = sfn_test_kit::standard_retry::THROTTLING;
     for code in throttling {
         cases.push((code.to_string(), Fault::Instead(error(400, code))));
     }

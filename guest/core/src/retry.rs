@@ -122,48 +122,8 @@ pub fn backoff(attempts: u32, bits: u64) -> Duration {
     ceiling.mul_f64(fraction)
 }
 
-/// The standard mode's codes and statuses, written out here once from the AWS SDKs'
-/// documentation (botocore's `retries/standard.py`, aws-sdk-go-v2's `retry` package) and
-/// never from the constants above: the tests compare the two.
 #[cfg(test)]
-pub(crate) mod standard {
-    pub const THROTTLING: [&str; 14] = [
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "TransactionInProgressException",
-        "RequestLimitExceeded",
-        "BandwidthLimitExceeded",
-        "LimitExceededException",
-        "RequestThrottled",
-        "SlowDown",
-        "PriorRequestNotComplete",
-        "EC2ThrottledException",
-    ];
-    pub const TIMEOUT: [&str; 2] = ["RequestTimeout", "RequestTimeoutException"];
-    pub const STATUSES: [u16; 5] = [429, 500, 502, 503, 504];
-    /// Codes one edit away from a listed one, which must not be retried.
-    pub const NEAR_MISSES: [&str; 10] = [
-        "throttlingexception",
-        "ThrottlingExceptio",
-        "ThrottlingException ",
-        " Throttling",
-        "Throttled",
-        "KmsThrottlingException",
-        "RequestTimeOut",
-        "RequestTimeoutExceptions",
-        "Slowdown",
-        "LimitExceeded",
-    ];
-
-    /// Whether the standard mode retries an answered error, by the lists above.
-    pub fn retries(status: u16, code: &str) -> bool {
-        THROTTLING.contains(&code) || TIMEOUT.contains(&code) || STATUSES.contains(&status)
-    }
-}
+pub(crate) use sfn_test_kit::standard_retry as standard;
 
 #[cfg(test)]
 mod tests {

@@ -40,6 +40,49 @@ fn parse_case_count(variable: &str, value: Option<&str>, default: u64) -> Result
     }
 }
 
+/// The standard mode's codes and statuses, written out here once from the AWS SDKs'
+/// documentation (botocore's `retries/standard.py`, aws-sdk-go-v2's `retry` package) and
+/// never from the core's constants: the core's tests and the end-to-end faults compare the
+/// two.
+pub mod standard_retry {
+    pub const THROTTLING: [&str; 14] = [
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    ];
+    pub const TIMEOUT: [&str; 2] = ["RequestTimeout", "RequestTimeoutException"];
+    pub const STATUSES: [u16; 5] = [429, 500, 502, 503, 504];
+    /// Codes one edit away from a listed one, which must not be retried.
+    pub const NEAR_MISSES: [&str; 10] = [
+        "throttlingexception",
+        "ThrottlingExceptio",
+        "ThrottlingException ",
+        " Throttling",
+        "Throttled",
+        "KmsThrottlingException",
+        "RequestTimeOut",
+        "RequestTimeoutExceptions",
+        "Slowdown",
+        "LimitExceeded",
+    ];
+
+    /// Whether the standard mode retries an answered error, by the lists above.
+    pub fn retries(status: u16, code: &str) -> bool {
+        THROTTLING.contains(&code) || TIMEOUT.contains(&code) || STATUSES.contains(&status)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_case_count;
