@@ -894,3 +894,23 @@ fn debug_shows_each_request_and_warnings_reach_standard_error() {
         "{quiet}"
     );
 }
+
+/// The README's example of a field error is what both front ends print for that call.
+#[test]
+fn the_readmes_error_example_is_sfn_starts_output() {
+    let readme = include_str!("../../README.md");
+    let intro = "each field error on its own line:\n\n```\n";
+    let start = readme.find(intro).expect("the README shows a field error") + intro.len();
+    let example = &readme[start..];
+    let example = &example[..example.find("```").expect("the block ends")];
+    let args = [
+        "--state-machine-arn",
+        ARN,
+        "--name",
+        "a b",
+        "--validate-only",
+    ];
+    let output = sfn_start(&args, &[], None);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(text(&output.stderr), example);
+}
