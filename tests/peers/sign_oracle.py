@@ -75,14 +75,8 @@ def botocore_request(case):
     return {"url": url, "body": body.decode()}
 
 
-def sign(case):
-    ours = case["request"]
-    request = botocore.awsrequest.AWSRequest(
-        method=ours["method"],
-        url=ours["url"],
-        headers={k: v for k, v in ours["headers"] if k not in NOT_SIGNED},
-        data=ours["body"].encode(),
-    )
+def sign_at(request, case):
+    """Signs `request` in place with SigV4 for the case's credentials, region and time."""
     credentials = botocore.credentials.Credentials(
         case["accessKeyId"], case["secretAccessKey"], case.get("sessionToken")
     )
@@ -93,6 +87,17 @@ def sign(case):
         botocore.auth.SigV4Auth(credentials, "states", case["region"]).add_auth(request)
     finally:
         botocore.auth.get_current_datetime = original
+
+
+def sign(case):
+    ours = case["request"]
+    request = botocore.awsrequest.AWSRequest(
+        method=ours["method"],
+        url=ours["url"],
+        headers={k: v for k, v in ours["headers"] if k not in NOT_SIGNED},
+        data=ours["body"].encode(),
+    )
+    sign_at(request, case)
     names = ["X-Amz-Date", "X-Amz-Security-Token", "Authorization"]
     return {name: request.headers[name] for name in names if name in request.headers}
 
@@ -108,16 +113,7 @@ def own_request(case, url):
         headers=dict(serialized["headers"]),
         data=case["request"]["body"].encode(),
     )
-    credentials = botocore.credentials.Credentials(
-        case["accessKeyId"], case["secretAccessKey"], case.get("sessionToken")
-    )
-    at = datetime.datetime.fromtimestamp(case["epochSeconds"], datetime.timezone.utc)
-    original = botocore.auth.get_current_datetime
-    botocore.auth.get_current_datetime = lambda *_, **__: at.replace(tzinfo=None)
-    try:
-        botocore.auth.SigV4Auth(credentials, "states", case["region"]).add_auth(request)
-    finally:
-        botocore.auth.get_current_datetime = original
+    sign_at(request, case)
     prepared = request.prepare()
     headers = [[k.lower(), v] for k, v in prepared.headers.items()]
     headers.append(["host", urllib.parse.urlsplit(prepared.url).netloc])

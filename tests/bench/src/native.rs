@@ -54,3 +54,17 @@ pub fn render(output: &StartExecutionOutput) -> Result<String, String> {
     });
     serde_json::to_string_pretty(&json).map_err(|e| format!("rendering JSON: {e}"))
 }
+
+/// The exit of a baseline program: its execution's JSON on standard output, or its error.
+pub fn exit_with(started: Result<String, String>) -> std::process::ExitCode {
+    match started {
+        Ok(json) => {
+            println!("{json}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

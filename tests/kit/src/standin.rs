@@ -590,6 +590,19 @@ mod tests {
         Reply::success(EXECUTION, "1.44093816E9", "req-1")
     }
 
+    /// A POST to `/` with these headers, the authorization and the body, as HTTP/1.1 text.
+    fn raw_post(headers: &[(String, String)], auth: String, body: &str) -> String {
+        let mut text = String::from("POST / HTTP/1.1\r\n");
+        for (name, value) in headers.iter().chain([&("authorization".to_owned(), auth)]) {
+            text += &format!("{name}: {value}\r\n");
+        }
+        text += &format!(
+            "content-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        text
+    }
+
     /// A StartExecution request signed now by `signer`, as raw HTTP/1.1 bytes.
     fn signed_request(standin: &StandIn, signer: &Credential, region: &str, body: &str) -> Vec<u8> {
         let headers: Vec<(String, String)> = [
@@ -610,15 +623,7 @@ mod tests {
             region,
             "states",
         );
-        let mut text = String::from("POST / HTTP/1.1\r\n");
-        for (name, value) in headers.iter().chain([&("authorization".to_owned(), auth)]) {
-            text += &format!("{name}: {value}\r\n");
-        }
-        text += &format!(
-            "content-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        text.into_bytes()
+        raw_post(&headers, auth, body).into_bytes()
     }
 
     /// Sends raw bytes on a new connection and reads until the stand-in closes it.
@@ -824,14 +829,7 @@ mod tests {
             REGION,
             "states",
         );
-        let mut text = String::from("POST / HTTP/1.1\r\n");
-        for (name, value) in headers.iter().chain([&("authorization".to_owned(), auth)]) {
-            text += &format!("{name}: {value}\r\n");
-        }
-        text += &format!(
-            "content-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
-        );
+        let text = raw_post(&headers, auth, &body);
         assert!(request.contains(&format!("host: {own}")));
         let (status, _, _) = parse(&exchange(&standin, text.as_bytes()).await);
         assert_eq!(status, 400);

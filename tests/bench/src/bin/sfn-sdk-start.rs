@@ -29,17 +29,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    match start(&args) {
-        Ok(json) => {
-            println!("{json}");
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    native::exit_with(start(&Args::parse()))
 }
 
 /// Loads the configuration and starts, on a current-thread runtime as `sfn-start` does.
