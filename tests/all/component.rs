@@ -15,8 +15,17 @@ fn vector_time() -> SystemTime {
     fixtures::sigv4_vector().time()
 }
 
-fn signing_host(token: Option<&str>) -> HostConfig {
-    let mut host = crate::host("http://127.0.0.1:9", token);
+/// A host with the kit's temporary credentials, at the shared vector's time.
+fn signing_host() -> HostConfig {
+    at_vector_time(crate::host("http://127.0.0.1:9"))
+}
+
+/// The same with long-term credentials: no session token.
+fn long_term_host() -> HostConfig {
+    at_vector_time(crate::host_without_token("http://127.0.0.1:9"))
+}
+
+fn at_vector_time(mut host: HostConfig) -> HostConfig {
     host.wall_clock = Some(vector_time());
     host
 }
@@ -144,7 +153,7 @@ fn verify(request: &SignedRequest, credential: Credential) -> sigv4::Scope {
 /// and without FIPS and dual-stack, signed for the ARN's region.
 #[tokio::test]
 async fn every_partition_fips_and_dual_stack_signs_for_the_arns_region() {
-    let runtime = runtime(signing_host(Some(TOKEN)));
+    let runtime = runtime(signing_host());
     let credential = Credential::new(AKID, SECRET).with_session_token(TOKEN);
     let mut checked = 0;
     for row in fixtures::endpoints() {
@@ -204,7 +213,7 @@ fn partition_of(region: &str) -> &'static str {
 
 #[tokio::test]
 async fn explicit_credentials_win_over_the_environment() {
-    let runtime = runtime(signing_host(Some(TOKEN)));
+    let runtime = runtime(signing_host());
     let opts = ClientOptions {
         credentials: Some(Credentials {
             access_key_id: "AKIDOTHER".into(),
@@ -228,8 +237,8 @@ async fn explicit_credentials_win_over_the_environment() {
 /// in its environment that ran in another's instance would sign with that one's.
 #[tokio::test]
 async fn each_runtime_signs_with_its_own_environment_call_after_call() {
-    let first = runtime(signing_host(None));
-    let mut other_host = signing_host(None);
+    let first = runtime(long_term_host());
+    let mut other_host = long_term_host();
     other_host.env = vec![
         ("AWS_ACCESS_KEY_ID".into(), "AKIDOTHER".into()),
         ("AWS_SECRET_ACCESS_KEY".into(), "other-secret".into()),
@@ -262,7 +271,7 @@ async fn missing_credentials_name_the_variables() {
 
 #[tokio::test]
 async fn custom_endpoint_errors_join_the_argument_errors() {
-    let runtime = runtime(signing_host(None));
+    let runtime = runtime(signing_host());
     let opts = ClientOptions {
         endpoint_url: Some("ftp://example".into()),
         use_fips: true,
@@ -338,10 +347,7 @@ fn debug_output_of_host_types_hides_secrets() {
         }),
         ..options(None)
     };
-    let shown = format!(
-        "{options:?} {:?}",
-        crate::host("http://127.0.0.1:9", Some(TOKEN))
-    );
+    let shown = format!("{options:?} {:?}", crate::host("http://127.0.0.1:9"));
     assert!(shown.contains(AKID), "{shown}");
     assert!(!shown.contains(SECRET) && !shown.contains(TOKEN), "{shown}");
 }

@@ -20,7 +20,7 @@ async fn start(runtime: &Runtime, server: &StandIn) -> Result<sfn_host::Executio
 
 /// A host whose reads give up after `read`.
 fn impatient(server: &StandIn, read: Duration) -> HostConfig {
-    let mut host = host(&server.url(), None);
+    let mut host = host(&server.url());
     host.io_timeouts = Timeouts {
         read,
         ..Timeouts::default()
@@ -31,7 +31,7 @@ fn impatient(server: &StandIn, read: Duration) -> HostConfig {
 #[tokio::test]
 async fn sequential_calls_reuse_one_connection() {
     let server = standin(success);
-    let runtime = runtime(host(&server.url(), None));
+    let runtime = runtime(host(&server.url()));
     for _ in 0..5 {
         assert!(start(&runtime, &server).await.is_ok());
     }
@@ -42,9 +42,9 @@ async fn sequential_calls_reuse_one_connection() {
 #[tokio::test]
 async fn reconfigured_runtimes_share_the_pool() {
     let server = standin(success);
-    let first = runtime(host(&server.url(), None));
+    let first = runtime(host(&server.url()));
     assert!(start(&first, &server).await.is_ok());
-    let second = first.with_config(host(&server.url(), None)).unwrap();
+    let second = first.with_config(host(&server.url())).unwrap();
     assert!(start(&second, &server).await.is_ok());
     assert_eq!(server.connections(), 1);
 }
@@ -52,7 +52,7 @@ async fn reconfigured_runtimes_share_the_pool() {
 #[tokio::test]
 async fn concurrent_calls_open_at_most_one_connection_each_and_keep_them() {
     let server = standin(success);
-    let runtime = runtime(host(&server.url(), None));
+    let runtime = runtime(host(&server.url()));
     let call = || start(&runtime, &server);
     let results = tokio::join!(call(), call(), call(), call());
     for result in [results.0, results.1, results.2, results.3] {
@@ -67,7 +67,7 @@ async fn concurrent_calls_open_at_most_one_connection_each_and_keep_them() {
 #[tokio::test]
 async fn a_host_outside_the_policy_never_gets_a_connection_pooled_or_new() {
     let allowed = standin(success);
-    let first = runtime(host(&allowed.url(), None));
+    let first = runtime(host(&allowed.url()));
     assert!(start(&first, &allowed).await.is_ok());
     assert_eq!(allowed.connections(), 1);
 
@@ -75,7 +75,7 @@ async fn a_host_outside_the_policy_never_gets_a_connection_pooled_or_new() {
     // nothing custom: the pooled connection must not be used.
     let denied = first
         .with_config({
-            let mut c = host(&allowed.url(), None);
+            let mut c = host(&allowed.url());
             c.allowed_endpoint = None;
             c
         })
@@ -148,7 +148,7 @@ async fn a_connection_the_server_closes_is_not_reused() {
         }
         other => other,
     });
-    let runtime = runtime(host(&server.url(), None));
+    let runtime = runtime(host(&server.url()));
     for _ in 0..3 {
         let result = start(&runtime, &server).await;
         assert!(result.is_ok(), "{result:?}");
@@ -183,7 +183,7 @@ impl Mute {
 #[tokio::test]
 async fn a_tls_handshake_that_never_completes_is_bounded_by_connect_and_not_sent() {
     let mute = Mute::start().await;
-    let mut host = host(&mute.url, None);
+    let mut host = host(&mute.url);
     host.io_timeouts = Timeouts {
         connect: Duration::from_millis(500),
         read: Duration::from_secs(60),

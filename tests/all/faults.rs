@@ -44,7 +44,7 @@ async fn call(
         endpoint_url: Some(server.url()),
         ..options
     };
-    let outcome = runtime(host(&server.url(), None))
+    let outcome = runtime(host(&server.url()))
         .start(&config, &options)
         .await
         .expect("the call completes");
@@ -152,7 +152,7 @@ async fn a_reset_before_the_request_is_read_is_retried_on_a_new_connection() {
     let model = Arc::clone(&executions);
     let server = standin(move |request| model.reply(request));
     server.reset_connections(1);
-    let execution = runtime(host(&server.url(), None))
+    let execution = runtime(host(&server.url()))
         .start(&config(ARN), &options(Some(&server.url())))
         .await
         .unwrap()
@@ -267,7 +267,7 @@ async fn aws_max_attempts_reaches_the_component_through_the_host() {
     ));
     let model = Arc::clone(&executions);
     let server = standin(move |request| model.reply(request));
-    let mut host = host(&server.url(), None);
+    let mut host = host(&server.url());
     host.env.push(("AWS_MAX_ATTEMPTS".into(), "2".into()));
     let failure = runtime(host)
         .start(&config(ARN), &options(Some(&server.url())))
@@ -329,7 +329,7 @@ async fn someone_elses_execution_of_the_same_name_stays_a_conflict() {
     let executions = Arc::new(Executions::default());
     let model = Arc::clone(&executions);
     let server = standin(move |request| model.reply(request));
-    let runtime = runtime(host(&server.url(), None));
+    let runtime = runtime(host(&server.url()));
     let named = |input: &str| StartExecutionConfig {
         name: Some("run-1".into()),
         input: Some(input.into()),

@@ -30,12 +30,16 @@ mod waiting;
 
 use std::sync::OnceLock;
 
+use std::fmt::Debug;
+use std::time::Duration;
+
 use sfn_host::{
-    ClientOptions, Error, Execution, Failure, HostConfig, Runtime, StartExecutionConfig,
+    ClientOptions, Error, Execution, Failure, FieldError, HostConfig, HostError, Outcome, Runtime,
+    SignedRequest, StartExecutionConfig,
 };
 use sfn_test_kit::sigv4::Credential;
 use sfn_test_kit::standin::{Recorded, Reply, StandIn};
-use sfn_test_kit::{AKID, EXECUTION_ARN, SECRET};
+use sfn_test_kit::{AKID, EXECUTION_ARN, SECRET, TOKEN};
 
 /// `sfn-start` with an empty environment but for a `HOME` with no AWS files and
 /// `AWS_EC2_METADATA_DISABLED`: its credential chain must never reach for the instance
@@ -70,9 +74,13 @@ fn in_home(home: &std::path::Path) -> std::process::Command {
     command
 }
 
-/// A stand-in that knows the standard test credentials and answers with `reply`.
+/// A stand-in that knows the standard test credentials, session token included, and
+/// answers with `reply`.
 pub fn standin(reply: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> StandIn {
-    StandIn::start(vec![Credential::new(AKID, SECRET)], reply)
+    StandIn::start(
+        vec![Credential::new(AKID, SECRET).with_session_token(TOKEN)],
+        reply,
+    )
 }
 
 /// The stand-in's usual answer: the execution, with a start date in milliseconds.
@@ -81,26 +89,115 @@ pub fn success(_: &Recorded) -> Reply {
 }
 
 /// The embedded component, compiled once; each test reconfigures it.
-pub fn runtime(config: HostConfig) -> Runtime {
+pub fn runtime(config: HostConfig) -> Checked {
     static BASE: OnceLock<Runtime> = OnceLock::new();
-    BASE.get_or_init(|| Runtime::new(HostConfig::default()).expect("the component loads"))
-        .with_config(config)
-        .expect("a valid host configuration")
+    let base =
+        BASE.get_or_init(|| Runtime::new(HostConfig::default()).expect("the component loads"));
+    Checked(
+        base.with_config(config)
+            .expect("a valid host configuration"),
+    )
 }
 
-/// A host that gives the component these credentials and allows `endpoint`.
-pub fn host(endpoint: &str, token: Option<&str>) -> HostConfig {
-    let mut env = vec![
+/// A host that gives the component the kit's temporary credentials (a session token
+/// among them) and allows `endpoint`.
+pub fn host(endpoint: &str) -> HostConfig {
+    let mut host = host_without_token(endpoint);
+    host.env
+        .push(("AWS_SESSION_TOKEN".to_string(), TOKEN.to_string()));
+    host
+}
+
+/// The same with long-term credentials: for the shared vector, which has no token.
+pub fn host_without_token(endpoint: &str) -> HostConfig {
+    let mut host = HostConfig::default();
+    host.env = vec![
         ("AWS_ACCESS_KEY_ID".to_string(), AKID.to_string()),
         ("AWS_SECRET_ACCESS_KEY".to_string(), SECRET.to_string()),
     ];
-    if let Some(token) = token {
-        env.push(("AWS_SESSION_TOKEN".to_string(), token.to_string()));
-    }
-    let mut host = HostConfig::default();
-    host.env = env;
     host.allowed_endpoint = Some(endpoint.to_string());
     host
+}
+
+/// The library as the tests call it: whatever a call returns, success or failure, is
+/// checked for both secrets before the test sees it. Everything else is the `Runtime`'s.
+pub struct Checked(Runtime);
+
+impl std::ops::Deref for Checked {
+    type Target = Runtime;
+
+    fn deref(&self) -> &Runtime {
+        &self.0
+    }
+}
+
+type Called<T, E> = Result<Result<T, E>, HostError>;
+
+impl Checked {
+    pub fn with_config(&self, config: HostConfig) -> Result<Checked, HostError> {
+        self.0.with_config(config).map(Checked)
+    }
+
+    pub async fn validate(&self, config: &StartExecutionConfig) -> Called<(), Vec<FieldError>> {
+        secret_free(self.0.validate(config).await)
+    }
+
+    /// A signed request carries the session token by design; never the secret key.
+    pub async fn prepare(
+        &self,
+        config: &StartExecutionConfig,
+        options: &ClientOptions,
+    ) -> Called<SignedRequest, Error> {
+        without(SECRET, self.0.prepare(config, options).await)
+    }
+
+    pub async fn prepare_sync(
+        &self,
+        config: &StartExecutionConfig,
+        options: &ClientOptions,
+    ) -> Called<SignedRequest, Error> {
+        without(SECRET, self.0.prepare_sync(config, options).await)
+    }
+
+    pub async fn start(
+        &self,
+        config: &StartExecutionConfig,
+        options: &ClientOptions,
+    ) -> Called<Execution, Failure> {
+        secret_free(self.0.start(config, options).await)
+    }
+
+    pub async fn start_sync(
+        &self,
+        config: &StartExecutionConfig,
+        options: &ClientOptions,
+    ) -> Called<Outcome, Failure> {
+        secret_free(self.0.start_sync(config, options).await)
+    }
+
+    pub async fn describe(&self, arn: &str, options: &ClientOptions) -> Called<Outcome, Failure> {
+        secret_free(self.0.describe(arn, options).await)
+    }
+
+    pub async fn wait(
+        &self,
+        arn: &str,
+        options: &ClientOptions,
+        max_wait: Duration,
+    ) -> Called<Outcome, Failure> {
+        secret_free(self.0.wait(arn, options, max_wait).await)
+    }
+}
+
+/// `value`, after checking that neither the secret key nor the session token shows in it.
+pub fn secret_free<T: Debug>(value: T) -> T {
+    without(TOKEN, without(SECRET, value))
+}
+
+fn without<T: Debug>(secret: &str, value: T) -> T {
+    let shown = format!("{value:?}");
+    assert!(!shown.contains(secret), "a secret in: {shown}");
+    value
 }
 
 pub fn config(arn: &str) -> StartExecutionConfig {
@@ -127,13 +224,7 @@ pub fn once(options: ClientOptions) -> ClientOptions {
 
 /// The error of a call that failed after exactly `attempts` attempts.
 pub fn attempted(result: Result<Execution, Failure>, attempts: u32) -> Result<Execution, Error> {
-    // Whatever came back, neither secret is in it.
-    let shown = format!("{result:?}");
-    assert!(
-        !shown.contains(SECRET) && !shown.contains(sfn_test_kit::TOKEN),
-        "{shown}"
-    );
-    match result {
+    match secret_free(result) {
         Ok(execution) => {
             assert_eq!(execution.attempts, attempts, "{execution:?}");
             Ok(execution)

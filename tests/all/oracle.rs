@@ -394,7 +394,8 @@ async fn botocore_signs_describe_execution_identically() {
                 .current();
         let arn = format!("arn:{partition}:states:{region}:{account}:execution:{machine}:{name}");
         let host = {
-            let mut c = crate::host(&url, None);
+            // Long-term credentials, as botocore is given below.
+            let mut c = crate::host_without_token(&url);
             c.wall_clock = Some(UNIX_EPOCH + Duration::from_secs(epoch_seconds));
             c
         };

@@ -19,7 +19,7 @@ use sfn_test_kit::{AKID, ARN, EXECUTION_ARN, SECRET, TOKEN};
 /// Starts `config` against `server` with the standard test credentials, in one attempt:
 /// these tests are about what one answer becomes (`faults` is about retries).
 async fn start(server: &StandIn, config: &StartExecutionConfig) -> Result<Execution, Error> {
-    let result = runtime(host(&server.url(), None))
+    let result = runtime(host(&server.url()))
         .start(config, &once(options(Some(&server.url()))))
         .await
         .expect("the call completes");
@@ -147,7 +147,7 @@ async fn temporary_credentials_send_a_signed_session_token() {
         vec![Credential::new(AKID, SECRET).with_session_token(TOKEN)],
         success,
     );
-    let result = runtime(host(&server.url(), Some(TOKEN)))
+    let result = runtime(host(&server.url()))
         .start(&config(ARN), &once(options(Some(&server.url()))))
         .await
         .unwrap();
@@ -323,7 +323,7 @@ async fn nothing_listening_is_a_transport_error() {
     let server = standin(success);
     let url = server.url();
     drop(server);
-    let result = runtime(host(&url, None))
+    let result = runtime(host(&url))
         .start(&config(ARN), &once(options(Some(&url))))
         .await
         .unwrap();
@@ -338,7 +338,10 @@ async fn nothing_listening_is_a_transport_error() {
 
 #[tokio::test]
 async fn a_wrong_secret_is_refused_by_the_signature_check() {
-    let server = StandIn::start(vec![Credential::new(AKID, "the-real-secret")], success);
+    let server = StandIn::start(
+        vec![Credential::new(AKID, "the-real-secret").with_session_token(TOKEN)],
+        success,
+    );
     let result = start(&server, &config(ARN)).await;
     let Err(Error::Service(e)) = result else {
         panic!("{result:?}")
@@ -356,7 +359,7 @@ async fn a_wrong_secret_is_refused_by_the_signature_check() {
 async fn a_stale_clock_is_refused_by_the_signature_check() {
     let server = standin(success);
     let stale = {
-        let mut c = host(&server.url(), None);
+        let mut c = host(&server.url());
         c.wall_clock = Some(UNIX_EPOCH + Duration::from_secs(1_440_938_160));
         c
     };
@@ -388,7 +391,7 @@ async fn secrets_echoed_by_the_server_are_scrubbed() {
             )
         },
     );
-    let result = runtime(host(&server.url(), Some(TOKEN)))
+    let result = runtime(host(&server.url()))
         .start(&config(ARN), &once(options(Some(&server.url()))))
         .await
         .unwrap();
@@ -409,7 +412,7 @@ async fn the_outbound_policy_refuses_hosts_outside_the_allow_list() {
     let server = standin(success);
     // The component is told to use the stand-in, but the host was not configured to allow it.
     let result = runtime({
-        let mut c = host(&server.url(), None);
+        let mut c = host(&server.url());
         c.allowed_endpoint = None;
         c
     })
@@ -432,7 +435,7 @@ async fn the_outbound_policy_refuses_hosts_outside_the_allow_list() {
 #[tokio::test]
 async fn the_endpoint_can_come_from_the_environment() {
     let server = standin(success);
-    let mut host = host(&server.url(), None);
+    let mut host = host(&server.url());
     host.env.push(("AWS_ENDPOINT_URL_SFN".into(), server.url()));
     let result = runtime(host)
         .start(&config(ARN), &options(None))
@@ -446,7 +449,7 @@ async fn the_endpoint_can_come_from_the_environment() {
 async fn invalid_arguments_send_nothing() {
     let server = standin(success);
     let arn = "arn:aws:states:us-east-1:123456789012:stateMachine:a b";
-    let result = runtime(host(&server.url(), None))
+    let result = runtime(host(&server.url()))
         .start(&config(arn), &options(Some(&server.url())))
         .await
         .unwrap();
@@ -460,7 +463,7 @@ async fn the_call_deadline_covers_a_server_that_does_not_answer() {
     // It never answers: no upper bound of the test can race the server.
     let server = standin(|_| Reply::Hang);
     let impatient = {
-        let mut c = host(&server.url(), None);
+        let mut c = host(&server.url());
         c.timeout = Duration::from_millis(500);
         c
     };
@@ -563,7 +566,7 @@ impl aws_credential_types::provider::ProvideCredentials for Slow {
             Ok(aws_credential_types::Credentials::new(
                 AKID,
                 sfn_test_kit::SECRET,
-                None,
+                Some(TOKEN.to_string()),
                 None,
                 "slow",
             ))
@@ -575,7 +578,7 @@ impl aws_credential_types::provider::ProvideCredentials for Slow {
 async fn time_spent_resolving_credentials_comes_out_of_the_components_timeout() {
     let server = standin(|_| Reply::Hang);
     let host = {
-        let mut c = host(&server.url(), None);
+        let mut c = host(&server.url());
         c.env = vec![];
         c.timeout = Duration::from_secs(2);
         c.credentials = sfn_host::CredentialSource::Chain(

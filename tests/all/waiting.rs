@@ -10,7 +10,7 @@ use serde_json::Value;
 use sfn_host::{Error, Outcome, StartExecutionConfig};
 use sfn_test_kit::peers::{Moto, running_moto, unique, wasmtime, wasmtime_run};
 use sfn_test_kit::standin::{DESCRIBE_TARGET, Recorded, Reply, SYNC_TARGET, StandIn};
-use sfn_test_kit::{AKID, ARN, EXECUTION_ARN, SECRET};
+use sfn_test_kit::{AKID, ARN, EXECUTION_ARN, SECRET, TOKEN};
 
 use crate::{config, host, options, runtime, sfn_start_command, standin};
 
@@ -35,7 +35,7 @@ async fn start_sync_goes_to_the_custom_endpoint_as_given_and_returns_the_result(
         _ => Reply::error(400, "UnknownOperation", "not here", "req-x"),
     });
     let url = server.url();
-    let outcome = runtime(host(&url, None))
+    let outcome = runtime(host(&url))
         .start_sync(&config(ARN), &options(Some(&url)))
         .await
         .unwrap()
@@ -73,7 +73,7 @@ async fn a_sync_answer_that_may_have_run_is_not_retried_but_a_throttle_is() {
     let next = Arc::clone(&answers);
     let server = standin(move |_| next.lock().unwrap().pop().unwrap());
     let url = server.url();
-    let runtime = runtime(host(&url, None));
+    let runtime = runtime(host(&url));
     let failure = runtime
         .start_sync(&config(ARN), &options(Some(&url)))
         .await
@@ -119,7 +119,7 @@ async fn throttled_and_failing_polls_slow_the_wait_but_do_not_end_it() {
         described("SUCCEEDED", r#","stopDate":1700000001,"output":"[1, 2]""#),
     ]);
     let url = server.url();
-    let outcome = runtime(host(&url, None))
+    let outcome = runtime(host(&url))
         .wait(
             EXECUTION_ARN,
             &crate::once(options(Some(&url))),
@@ -141,7 +141,7 @@ async fn a_wait_that_runs_out_reports_the_execution_still_running() {
     let server = describing(vec![described("RUNNING", "")]);
     let url = server.url();
     let started = std::time::Instant::now();
-    let outcome = runtime(host(&url, None))
+    let outcome = runtime(host(&url))
         .wait(
             EXECUTION_ARN,
             &options(Some(&url)),
@@ -156,7 +156,7 @@ async fn a_wait_that_runs_out_reports_the_execution_still_running() {
     // A final error is an error.
     let denied = describing(vec![Reply::error(400, "AccessDeniedException", "no", "r")]);
     let url = denied.url();
-    let failure = runtime(host(&url, None))
+    let failure = runtime(host(&url))
         .describe(EXECUTION_ARN, &options(Some(&url)))
         .await
         .unwrap()
@@ -188,8 +188,10 @@ fn sfn_start(args: &[&str]) -> Output {
     command
         .env("AWS_ACCESS_KEY_ID", AKID)
         .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("AWS_SESSION_TOKEN", TOKEN)
         .args(args);
-    command.output().expect("sfn-start runs")
+    let output = command.output().expect("sfn-start runs");
+    crate::secret_free(output)
 }
 
 #[test]
@@ -531,7 +533,7 @@ async fn a_sync_answer_may_take_longer_than_the_read_timeout() {
     });
     let url = server.url();
     let quick = {
-        let mut c = host(&url, None);
+        let mut c = host(&url);
         c.io_timeouts = sfn_host::Timeouts {
             connect: Duration::from_secs(1),
             read: Duration::from_secs(1),
