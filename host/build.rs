@@ -8,6 +8,9 @@
 //! - Both components build together: no guest crate changes its exports by feature, so
 //!   cargo's feature unification cannot give one the other's exports, and each artifact has
 //!   its own file name.
+//! - Each component then carries its package's name, version, description, licence and
+//!   source in the standard metadata sections (`wasm-tools metadata show` reads them). The
+//!   stamp rewrites the file cargo wrote; applied again it changes nothing.
 //! - Cargo reruns this script when a file listed in the artifacts' dep-info changes (every
 //!   source file of every guest crate), or a manifest, the lock file or the WIT.
 
@@ -16,9 +19,11 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// One component: its package, the file cargo writes, and the constant naming its path.
+/// One component: its package and folder, the file cargo writes, and the constant naming
+/// its path.
 struct Artifact {
     package: &'static str,
+    folder: &'static str,
     file: &'static str,
     constant: &'static str,
     doc: &'static str,
@@ -26,6 +31,7 @@ struct Artifact {
 
 const PLUGIN: Artifact = Artifact {
     package: "sfn-start-execution",
+    folder: "plugin",
     file: "sfn_start_execution.wasm",
     constant: "PLUGIN_WASM",
     doc: "The plugin component (`sfn:action` exports), built from `guest/plugin`.",
@@ -33,6 +39,7 @@ const PLUGIN: Artifact = Artifact {
 
 const COMMAND: Artifact = Artifact {
     package: "sfn-start-command",
+    folder: "command",
     file: "sfn-start-wasi.wasm",
     constant: "COMMAND_WASM",
     doc: "The command component (`wasi:cli/run`, for `wasmtime run`), built from `guest/command`.",
@@ -52,6 +59,8 @@ fn main() {
 
     let mut constants = String::new();
     for artifact in [&PLUGIN, &COMMAND] {
+        let manifest = root.join("guest").join(artifact.folder).join("Cargo.toml");
+        stamp(&built.join(artifact.file), artifact.package, &manifest);
         let copy = out.join(artifact.file);
         std::fs::copy(built.join(artifact.file), &copy).expect("copying a built component");
         let (constant, doc) = (artifact.constant, artifact.doc);
@@ -74,7 +83,7 @@ fn main() {
     for path in ["wit", "Cargo.lock", "Cargo.toml"] {
         println!("cargo:rerun-if-changed={}", root.join(path).display());
     }
-    for krate in ["core", "plugin", "command", "cli"] {
+    for krate in ["core", PLUGIN.folder, COMMAND.folder, "cli"] {
         let manifest = root.join("guest").join(krate).join("Cargo.toml");
         println!("cargo:rerun-if-changed={}", manifest.display());
     }
@@ -118,6 +127,41 @@ fn build(root: &Path, target_dir: &Path, packages: &[&str]) {
         status.success(),
         "building {packages:?} failed; is the target installed? (rustup target add {TARGET})"
     );
+}
+
+/// Writes the package's metadata into the component at `path`, in place. The workspace's
+/// version, licence and repository are this package's too.
+fn stamp(path: &Path, package: &str, manifest: &Path) {
+    use wasm_metadata::{AddMetadata, AddMetadataField, Description, Licenses, Source, Version};
+
+    let env = |name: &str| env::var(name).unwrap_or_else(|_| panic!("cargo sets {name}"));
+    let mut metadata = AddMetadata::default();
+    metadata.name = AddMetadataField::Set(package.to_string());
+    metadata.version = AddMetadataField::Set(Version::new(env("CARGO_PKG_VERSION")));
+    metadata.description = AddMetadataField::Set(Description::new(description(manifest)));
+    let licenses = Licenses::new(&env("CARGO_PKG_LICENSE")).expect("an SPDX licence");
+    metadata.licenses = AddMetadataField::Set(licenses);
+    let source = Source::new(&env("CARGO_PKG_REPOSITORY")).expect("a repository URL");
+    metadata.source = AddMetadataField::Set(source);
+
+    let wasm = std::fs::read(path).expect("reading a built component");
+    let stamped = metadata
+        .to_wasm(&wasm)
+        .expect("adding metadata to a component");
+    // Unchanged bytes are not written again, so the file's time stays cargo's.
+    if stamped != wasm {
+        std::fs::write(path, stamped).expect("writing a stamped component");
+    }
+}
+
+/// The `description` of a package's manifest: one line, `description = "..."`.
+fn description(manifest: &Path) -> String {
+    let text = std::fs::read_to_string(manifest).expect("reading a guest manifest");
+    text.lines()
+        .find_map(|line| line.strip_prefix("description = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("{} has no one-line description", manifest.display()))
+        .to_string()
 }
 
 /// Every file a dep-info file (`target: dep dep ...`, spaces escaped as `\ `) lists.

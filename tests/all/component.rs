@@ -399,6 +399,55 @@ fn the_decoded_component_wit_is_the_contract() {
     );
 }
 
+/// What `wasm-tools metadata show` reads from each built component: who it is, its version,
+/// what it does, its licence and where its source lives, at the component's top level.
+#[test]
+fn both_components_carry_their_metadata() {
+    let source = "https://github.com/sfn-action/sfn-start-execution";
+    for (path, name, description) in [
+        (
+            sfn_host::PLUGIN_WASM,
+            "sfn-start-execution",
+            "Starts AWS Step Functions executions from any component-model runtime: exports sfn:action/start-execution (validate, prepare, start, start-sync, describe, wait) over wasi:http",
+        ),
+        (
+            sfn_host::COMMAND_WASM,
+            "sfn-start-command",
+            "sfn-start as a WASI command component: starts AWS Step Functions executions under `wasmtime run -S http` or any WASI 0.2 runtime",
+        ),
+    ] {
+        let wasm = std::fs::read(path).unwrap();
+        let wasm_metadata::Payload::Component { metadata, .. } =
+            wasm_metadata::Payload::from_binary(&wasm).unwrap()
+        else {
+            panic!("{path} is not a component")
+        };
+        let text = |field: Option<String>| field.unwrap_or_default();
+        assert_eq!(
+            (
+                text(metadata.name),
+                text(metadata.version.map(|v| v.to_string())),
+                text(metadata.description.map(|d| d.to_string())),
+                text(metadata.licenses.map(|l| l.to_string())),
+                text(metadata.source.map(|s| s.to_string())),
+            ),
+            (
+                name.to_string(),
+                env!("CARGO_PKG_VERSION").to_string(),
+                description.to_string(),
+                "Apache-2.0".to_string(),
+                source.to_string(),
+            ),
+            "{path}"
+        );
+    }
+    // The embedded plugin is the stamped file.
+    assert_eq!(
+        std::fs::read(sfn_host::PLUGIN_WASM).unwrap(),
+        sfn_host::COMPONENT
+    );
+}
+
 /// An input larger than the component's whole memory: the host refuses it with the
 /// field errors the component gives for any input over the limit, and never copies it in.
 #[tokio::test]
