@@ -120,7 +120,7 @@ pub fn host_without_token(endpoint: &str) -> HostConfig {
 }
 
 /// The library as the tests call it: whatever a call returns, success or failure, is
-/// checked for both secrets before the test sees it. Everything else is the `Runtime`'s.
+/// checked for both secrets before the test sees it, and no call may hang. Everything else is the `Runtime`'s.
 pub struct Checked(Runtime);
 
 impl std::ops::Deref for Checked {
@@ -139,7 +139,7 @@ impl Checked {
     }
 
     pub async fn validate(&self, config: &StartExecutionConfig) -> Called<(), Vec<FieldError>> {
-        secret_free(self.0.validate(config).await)
+        secret_free(bounded(self.0.validate(config)).await)
     }
 
     /// A signed request carries the session token by design; never the secret key.
@@ -148,7 +148,7 @@ impl Checked {
         config: &StartExecutionConfig,
         options: &ClientOptions,
     ) -> Called<SignedRequest, Error> {
-        without(SECRET, self.0.prepare(config, options).await)
+        without(SECRET, bounded(self.0.prepare(config, options)).await)
     }
 
     pub async fn prepare_sync(
@@ -156,7 +156,7 @@ impl Checked {
         config: &StartExecutionConfig,
         options: &ClientOptions,
     ) -> Called<SignedRequest, Error> {
-        without(SECRET, self.0.prepare_sync(config, options).await)
+        without(SECRET, bounded(self.0.prepare_sync(config, options)).await)
     }
 
     pub async fn start(
@@ -164,7 +164,7 @@ impl Checked {
         config: &StartExecutionConfig,
         options: &ClientOptions,
     ) -> Called<Execution, Failure> {
-        secret_free(self.0.start(config, options).await)
+        secret_free(bounded(self.0.start(config, options)).await)
     }
 
     pub async fn start_sync(
@@ -172,11 +172,11 @@ impl Checked {
         config: &StartExecutionConfig,
         options: &ClientOptions,
     ) -> Called<Outcome, Failure> {
-        secret_free(self.0.start_sync(config, options).await)
+        secret_free(bounded(self.0.start_sync(config, options)).await)
     }
 
     pub async fn describe(&self, arn: &str, options: &ClientOptions) -> Called<Outcome, Failure> {
-        secret_free(self.0.describe(arn, options).await)
+        secret_free(bounded(self.0.describe(arn, options)).await)
     }
 
     pub async fn wait(
@@ -185,8 +185,17 @@ impl Checked {
         options: &ClientOptions,
         max_wait: Duration,
     ) -> Called<Outcome, Failure> {
-        secret_free(self.0.wait(arn, options, max_wait).await)
+        secret_free(bounded(self.0.wait(arn, options, max_wait)).await)
     }
+}
+
+/// A call that has not ended after a minute is a broken timeout: the test fails rather than
+/// hanging the suite.
+async fn bounded<F: std::future::Future>(call: F) -> F::Output {
+    let limit = Duration::from_secs(60);
+    tokio::time::timeout(limit, call)
+        .await
+        .unwrap_or_else(|_| panic!("the call did not end within {limit:?}"))
 }
 
 /// `value`, after checking that neither the secret key nor the session token shows in it.
