@@ -641,8 +641,10 @@ def default_cache_dir() -> Optional[Path]:
 
 
 class _Untrusted(Exception):
+    """`path` (a cache folder or entry) is not trusted, for the reason `why`."""
+
     def __init__(self, path, why):
-        super().__init__(f"{path}: {why}")
+        super().__init__(why)
         self.path, self.why = path, why
 
 
@@ -670,7 +672,7 @@ class _CodeCache:
         try:
             code = self._read(entry)
         except _Untrusted as e:
-            warned = _warn(f"ignoring the compiled code at {e.path}: {e.why}")
+            warned = _warn(f"not trusting {e.path}: {e.why}")
             code = None
         if code is not None:
             try:
