@@ -17,6 +17,9 @@ class StandIn:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as Step Functions answers
+            # Headers and body go out in two writes: without this, the body waits for the
+            # client's delayed ACK of the headers.
+            disable_nagle_algorithm = True
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", "0"))
