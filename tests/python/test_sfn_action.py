@@ -866,6 +866,7 @@ class Cache(unittest.TestCase):
         sfn_action._trust(entry, stat_of(stat.S_IFREG, 0o600, me), stat.S_ISREG)
         cases = [
             (stat_of(stat.S_IFREG, 0o600, me + 1), stat.S_ISREG, f"it is owned by user {me + 1}, not {me}"),
+            (stat_of(stat.S_IFREG, 0o620, me), stat.S_ISREG, "its group or others may write it (mode 620)"),
             (stat_of(stat.S_IFREG, 0o602, me), stat.S_ISREG, "its group or others may write it (mode 602)"),
             (stat_of(stat.S_IFLNK, 0o777, me), stat.S_ISREG, "it is a symbolic link"),
             (stat_of(stat.S_IFIFO, 0o600, me), stat.S_ISREG, "it is not a regular file"),
