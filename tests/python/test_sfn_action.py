@@ -649,6 +649,57 @@ class Start(unittest.TestCase):
         self.assertIsInstance(caught.exception.error, sfn_action.MissingCredentialsError)
 
 
+# --- start_sync (moto runs express machines as standard ones: a stand-in answers) ------
+
+
+class StartSync(unittest.TestCase):
+    EXPRESS = "arn:aws:states:us-east-1:123456789012:express:HelloWorld:run-1:5e0f"
+
+    def test_an_express_execution_ends_with_its_outcome_and_billing(self):
+        answer = {
+            "executionArn": self.EXPRESS,
+            "stateMachineArn": ARN,
+            "name": "run-1",
+            "startDate": 1440938160.0,
+            "stopDate": 1440938160.5,
+            "status": "SUCCEEDED",
+            "input": "{}",
+            "output": '{"a": "ü"}',
+            "billingDetails": {"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 500},
+        }
+        with StandIn(body=json.dumps(answer), headers=[("x-amzn-RequestId", "req-sync")]) as server:
+            outcome = PLUGIN.start_sync(StartExecutionConfig(ARN, name="run-1"), options(endpoint_url=server.url))
+            self.assertEqual([target for target, _ in server.requests], ["AWSStepFunctions.StartSyncExecution"])
+        self.assertEqual(
+            outcome,
+            sfn_action.Outcome(
+                execution_arn=self.EXPRESS,
+                status="SUCCEEDED",
+                start_date_epoch_ms=1440938160000,
+                stop_date_epoch_ms=1440938160500,
+                output='{"a": "ü"}',
+                error=None,
+                cause=None,
+                billing=sfn_action.BillingDetails(billed_memory_used_mb=64, billed_duration_ms=500),
+                request_id="req-sync",
+                attempts=1,
+            ),
+        )
+
+    def test_an_answer_that_is_no_result_is_an_invalid_response(self):
+        with StandIn(body="<html>hello</html>") as server:
+            with self.assertRaises(sfn_action.Failure) as caught:
+                PLUGIN.start_sync(StartExecutionConfig(ARN), options(endpoint_url=server.url))
+        failure = caught.exception
+        self.assertIsInstance(failure.error, sfn_action.InvalidResponseError)
+        self.assertTrue(
+            failure.error.message.startswith("HTTP 200 body is not a StartSyncExecution result ("),
+            failure.error.message,
+        )
+        self.assertTrue(str(failure).startswith("invalid response: HTTP 200 body is not"), str(failure))
+        self.assertEqual((failure.attempts, failure.maybe_started), (1, None))
+
+
 # --- wait and describe -----------------------------------------------------------------
 
 
