@@ -29,8 +29,8 @@ What the component gets:
 - Its environment (`wasi:cli/environment`) is exactly the `env` mapping given to `Plugin`;
   by default, the variables of `os.environ` whose names start with `AWS_`, read when the
   `Plugin` is made. Credentials and the endpoint left out of `ClientOptions` come from it.
-- No files (no preopened folder), no sockets, no standard input or output: only outgoing
-  HTTP through `wasi:http`, the clocks and randomness.
+- No files (no preopened folder), no socket access (no network granted), no standard
+  input or output: only outgoing HTTP through `wasi:http`, the clocks and randomness.
 - wasmtime-py's `wasi:http` has no hook to vet outgoing requests: a call may reach any
   host, unlike the Rust host (`sfn-host`), whose policy lets a call reach only its own
   region's Step Functions endpoints and one configured endpoint.
@@ -380,11 +380,11 @@ class Plugin:
         its status is RUNNING). EXPRESS executions are refused: use `start_sync`."""
         _check_argument("execution_arn", execution_arn, str)
         _check_unsigned("max_wait_ms", max_wait_ms, 64)
-        return _outcome(
-            self._send(
-                "wait", execution_arn=execution_arn, options=_options(options), max_wait_ms=max_wait_ms
-            )
+        options = _options(options)
+        outcome = self._send(
+            "wait", execution_arn=execution_arn, options=options, max_wait_ms=max_wait_ms
         )
+        return _outcome(outcome)
 
     def _sign(self, function, config, options):
         _check_argument("config", config, StartExecutionConfig)
@@ -409,8 +409,7 @@ class Plugin:
     def _call(self, function, **arguments):
         """Runs one export, its arguments given by name in the WIT's order, in an instance
         of its own."""
-        # An instance per call (cheap here): no call sees another's memory or credentials,
-        # and a trap cannot leave a broken instance for the next call.
+        # A fresh instance per call: none sees another's memory (credentials) or inherits a trap.
         room = sum(_argument_bytes(name, value) for name, value in arguments.items())
         lowered = [_lower(value) for value in arguments.values()]
         with _LOCK, self._store(room) as store:
@@ -514,7 +513,8 @@ def _check_type(owner, name: str, kind: type, optional: bool = False):
     # bool is an int subclass; no integer field here takes a bool.
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         wanted = kind.__name__ + (" or None" if optional else "")
-        raise TypeError(f"{type(owner).__name__}.{name} must be {wanted}, got {type(value).__name__}")
+        where = f"{type(owner).__name__}.{name}"
+        raise TypeError(f"{where} must be {wanted}, got {type(value).__name__}")
 
 
 def _check_unsigned(where: str, value, bits: int):
@@ -538,7 +538,8 @@ def _argument_bytes(where: str, value) -> int:
         try:
             return len(value.encode("utf-8"))
         except UnicodeEncodeError as e:
-            raise ValueError(f"{where} is not valid Unicode: {e.reason} at index {e.start}") from None
+            problem = f"{e.reason} at index {e.start}"
+            raise ValueError(f"{where} is not valid Unicode: {problem}") from None
     if dataclasses.is_dataclass(value):
         return sum(
             _argument_bytes(f"{where}.{f.name}", getattr(value, f.name))
@@ -553,7 +554,8 @@ def _checked_env(env: Mapping[str, str]) -> dict:
     checked = {}
     for name, value in env.items():
         if not isinstance(name, str) or not isinstance(value, str):
-            raise TypeError(f"env must map str to str, got {type(name).__name__}: {type(value).__name__}")
+            kinds = f"{type(name).__name__}: {type(value).__name__}"
+            raise TypeError(f"env must map str to str, got {kinds}")
         if not name or "=" in name or "\0" in name or "\0" in value:
             raise ValueError(f"env: {name!r} is not a valid variable (name, or NUL in its value)")
         _argument_bytes(f"env[{name!r}]", name + value)

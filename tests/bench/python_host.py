@@ -121,7 +121,9 @@ def main():
     plugin = sfn_action.Plugin(WASM, env={})
     with StandIn(body=REPLY, headers=[("Content-Type", "application/x-amz-json-1.0")]) as server:
         options = sfn_action.ClientOptions(
-            credentials=sfn_action.Credentials(KEY_ID, SECRET), endpoint_url=server.url, max_attempts=1
+            credentials=sfn_action.Credentials(KEY_ID, SECRET),
+            endpoint_url=server.url,
+            max_attempts=1,
         )
         boto = boto3.client(
             "stepfunctions",
@@ -159,7 +161,8 @@ def main():
     print(f"| {'what':<40} | runs | min ms | median ms |")
     print(f"|{'-' * 42}|-----:|-------:|----------:|")
     for name, times in table.items():
-        print(f"| {name:<40} | {len(times):>4} | {min(times):>6.2f} | {statistics.median(times):>9.2f} |")
+        median = statistics.median(times)
+        print(f"| {name:<40} | {len(times):>4} | {min(times):>6.2f} | {median:>9.2f} |")
 
 
 if __name__ == "__main__":
