@@ -558,7 +558,8 @@ def _checked_env(env: Mapping[str, str]) -> dict:
             raise TypeError(f"env must map str to str, got {kinds}")
         if not name or "=" in name or "\0" in name or "\0" in value:
             raise ValueError(f"env: {name!r} is not a valid variable (name, or NUL in its value)")
-        _argument_bytes(f"env[{name!r}]", name + value)
+        _argument_bytes("env: a name", name)
+        _argument_bytes(f"env[{name!r}]", value)
         checked[name] = value
     return checked
 

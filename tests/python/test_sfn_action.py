@@ -334,6 +334,8 @@ class Validate(unittest.TestCase):
              "options.credentials.secret_access_key is not valid Unicode: surrogates not allowed at index 1"),
             (lambda: sfn_action.Plugin(WASM, env={"A=B": "c"}), ValueError,
              "env: 'A=B' is not a valid variable (name, or NUL in its value)"),
+            (lambda: sfn_action.Plugin(WASM, env={"AWS_SECRET_ACCESS_KEY": "ab\udc80"}), ValueError,
+             "env['AWS_SECRET_ACCESS_KEY'] is not valid Unicode: surrogates not allowed at index 2"),
         ]
         for call, kind, message in cases:
             with self.subTest(message=message):
