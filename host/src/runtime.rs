@@ -376,12 +376,19 @@ impl Runtime {
     }
 }
 
-/// The field errors of a call whose input is past the service's limit, found by the
-/// core's own rules here: such an input is never copied into the component, where one
-/// larger than its memory would trap it.
+/// The field errors of a call with an argument longer than any valid one (the input's
+/// limit is the largest), found by the core's own rules here: such an argument is never
+/// copied into the component, where one larger than its memory would trap it.
 fn oversized(config: &StartExecutionConfig) -> Option<Vec<FieldError>> {
-    let input = config.input.as_deref()?;
-    if input.len() <= sfn_core::MAX_INPUT_BYTES {
+    let arguments = [
+        Some(&config.state_machine_arn),
+        config.input.as_ref(),
+        config.name.as_ref(),
+        config.region.as_ref(),
+        config.trace_header.as_ref(),
+    ];
+    let within = |text: &String| text.len() <= sfn_core::MAX_INPUT_BYTES;
+    if arguments.into_iter().flatten().all(within) {
         return None;
     }
     sfn_core::validate(config).err()

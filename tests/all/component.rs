@@ -5,7 +5,9 @@
 use std::time::{Duration, SystemTime};
 
 use crate::{config, options, runtime};
-use sfn_host::{ClientOptions, Credentials, Error, FieldError, HostConfig, SignedRequest};
+use sfn_host::{
+    ClientOptions, Credentials, Error, FieldError, HostConfig, SignedRequest, StartExecutionConfig,
+};
 use sfn_test_kit::fixtures;
 use sfn_test_kit::sigv4::{self, Credential};
 use sfn_test_kit::{AKID, ARN, SECRET, TOKEN};
@@ -475,4 +477,67 @@ async fn an_input_larger_than_the_components_memory_is_a_field_error_not_a_trap(
     assert_eq!(failure.attempts, 0);
     let prepared = runtime.prepare(&big, &ClientOptions::default()).await;
     assert_eq!(prepared.unwrap(), Err(Error::InvalidConfig(expected)));
+}
+
+/// Every argument of the config, not only the input: each as long as the component's
+/// whole memory gets its own rule's error, which quotes none of it.
+#[tokio::test]
+async fn any_argument_larger_than_the_components_memory_is_a_field_error_not_a_trap() {
+    let mut host = HostConfig::default();
+    host.memory_limit = 8 << 20;
+    let runtime = runtime(host);
+    let huge = "a".repeat(16 << 20);
+    let count = 16 << 20;
+    let cases = [
+        (
+            StartExecutionConfig {
+                state_machine_arn: huge.clone(),
+                ..config(ARN)
+            },
+            field(
+                "state_machine_arn",
+                &format!("must be at most 256 characters, got {count}"),
+            ),
+        ),
+        (
+            StartExecutionConfig {
+                name: Some(huge.clone()),
+                ..config(ARN)
+            },
+            field(
+                "name",
+                &format!("must be at most 80 characters (Unicode scalar values), got {count}"),
+            ),
+        ),
+        (
+            StartExecutionConfig {
+                region: Some(huge.clone()),
+                ..config(ARN)
+            },
+            field(
+                "region",
+                &format!("must be at most 64 characters, got {count}"),
+            ),
+        ),
+        (
+            StartExecutionConfig {
+                trace_header: Some(huge.clone()),
+                ..config(ARN)
+            },
+            field(
+                "trace_header",
+                &format!("must be at most 256 characters, got {count}"),
+            ),
+        ),
+    ];
+    for (big, expected) in cases {
+        assert_eq!(
+            runtime.validate(&big).await.unwrap(),
+            Err(vec![expected.clone()])
+        );
+        let refused = runtime.start(&big, &options(None)).await.unwrap();
+        let failure = refused.expect_err("refused");
+        assert_eq!(failure.error, Error::InvalidConfig(vec![expected]));
+        assert_eq!(failure.attempts, 0);
+    }
 }

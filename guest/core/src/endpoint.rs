@@ -128,10 +128,20 @@ pub fn custom(
     Err(errors)
 }
 
+/// Longer than any `scheme://host:port/`, short enough to quote in a message.
+pub const MAX_URL_CHARS: usize = 2048;
+
 /// A custom endpoint is `http(s)://host[:port]` (port 1 to 65535) with at most a trailing
 /// `/`. The one parser of custom endpoints: the host's outbound policy allows what this
 /// accepts.
 pub fn parse_custom(url: &str) -> Result<Endpoint, String> {
+    // Checked first, so that a message never quotes an unbounded text.
+    let count = url.chars().count();
+    if count > MAX_URL_CHARS {
+        return Err(format!(
+            "must be at most {MAX_URL_CHARS} characters, got {count}"
+        ));
+    }
     let uri: http::Uri = url
         .parse()
         .map_err(|e| format!("'{}' is not a URL: {e}", url.escape_debug()))?;
@@ -364,6 +374,17 @@ mod tests {
             _ => None,
         };
         assert_eq!(custom_from(None, &only_general), None);
+    }
+
+    #[test]
+    fn a_long_custom_endpoint_is_refused_without_being_quoted() {
+        let long = format!("http://{}", "a".repeat(1_000_000));
+        assert_eq!(
+            parse_custom(&long).err(),
+            Some("must be at most 2048 characters, got 1000007".into())
+        );
+        let longest = format!("http://{}", "a".repeat(MAX_URL_CHARS - 7));
+        assert!(parse_custom(&longest).is_ok());
     }
 
     #[test]

@@ -116,9 +116,19 @@ pub fn is_dns_safe(region: &str) -> bool {
         })
 }
 
+/// Longer than any region name AWS uses, short enough to quote in a message.
+pub const MAX_REGION_CHARS: usize = 64;
+
 /// Checks a region name: DNS-safe and in a known partition. The error completes the
 /// sentence "region ...".
 pub fn check_region(region: &str) -> Result<&'static Partition, String> {
+    // Checked first, so that a message never quotes an unbounded text.
+    let count = region.chars().count();
+    if count > MAX_REGION_CHARS {
+        return Err(format!(
+            "must be at most {MAX_REGION_CHARS} characters, got {count}"
+        ));
+    }
     if !is_dns_safe(region) {
         return Err(format!(
             "'{}' is not a region name: use lower-case letters, digits and single hyphens, such as us-east-1",
@@ -179,6 +189,17 @@ mod tests {
     fn patterns_follow_the_regexes_to_the_letter() {
         // `^(us|...)-\w+-\d+$` reads `us-gov-1` as an `aws` region, as botocore does.
         assert_eq!(of_region("us-gov-1").map(|p| p.id), Some("aws"));
+    }
+
+    #[test]
+    fn a_long_region_is_refused_without_being_quoted() {
+        let long = "a".repeat(1_000_000);
+        assert_eq!(
+            check_region(&long),
+            Err("must be at most 64 characters, got 1000000".into())
+        );
+        let longest = "a".repeat(MAX_REGION_CHARS);
+        assert!(check_region(&longest).unwrap_err().contains(&longest));
     }
 
     #[test]
