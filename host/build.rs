@@ -1,11 +1,11 @@
-//! Builds both guest components for `wasm32-wasip2` in one nested cargo invocation and
+//! Builds the guest components for `wasm32-wasip2` in one nested cargo invocation and
 //! hands them to the library and the tests as named constants (`components.rs` in
 //! `OUT_DIR`), so that one `cargo build`/`cargo test` builds everything. The pattern of
 //! wasmtime's `crates/test-programs/artifacts/build.rs`.
 //!
 //! - The nested cargo has a target directory of its own, `guest/` inside the outer one:
 //!   sharing the outer one itself deadlocks on its lock.
-//! - Both components build together: no guest crate changes its exports by feature, so
+//! - The components build together: no guest crate changes its exports by feature, so
 //!   cargo's feature unification cannot give one the other's exports, and each artifact has
 //!   its own file name.
 //! - Cargo reruns this script when a file listed in the artifacts' dep-info changes (every
@@ -38,6 +38,13 @@ const COMMAND: Artifact = Artifact {
     doc: "The command component (`wasi:cli/run`, for `wasmtime run`), built from `guest/command`.",
 };
 
+const WEBHOOK: Artifact = Artifact {
+    package: "sfn-webhook",
+    file: "sfn_webhook.wasm",
+    constant: "WEBHOOK_WASM",
+    doc: "The example webhook (imports `sfn:action/start-execution`, for `wac plug`), built from `examples/webhook`.",
+};
+
 const PROFILE: &str = "guest";
 const TARGET: &str = "wasm32-wasip2";
 
@@ -48,10 +55,14 @@ fn main() {
     let target_dir = target_dir(&out).join("guest");
     let built = target_dir.join(TARGET).join(PROFILE);
 
-    build(root, &target_dir, &[PLUGIN.package, COMMAND.package]);
+    build(
+        root,
+        &target_dir,
+        &[PLUGIN.package, COMMAND.package, WEBHOOK.package],
+    );
 
     let mut constants = String::new();
-    for artifact in [&PLUGIN, &COMMAND] {
+    for artifact in [&PLUGIN, &COMMAND, &WEBHOOK] {
         let copy = out.join(artifact.file);
         std::fs::copy(built.join(artifact.file), &copy).expect("copying a built component");
         let (constant, doc) = (artifact.constant, artifact.doc);
@@ -78,6 +89,8 @@ fn main() {
         let manifest = root.join("guest").join(krate).join("Cargo.toml");
         println!("cargo:rerun-if-changed={}", manifest.display());
     }
+    let webhook = root.join("examples/webhook/Cargo.toml");
+    println!("cargo:rerun-if-changed={}", webhook.display());
 }
 
 /// The outer build's target directory, wherever `CARGO_TARGET_DIR` or `--target-dir` put
