@@ -333,7 +333,7 @@ impl Server {
             line.clear();
             if let Err(e) = reader.read_line(line) {
                 panic!(
-                    "reading the answer: {e}; the server's log: {}",
+                    "no answer within {BOUND:?}: {e}; the server's log: {}",
                     head(&self.log)
                 );
             }
