@@ -42,7 +42,7 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-/// StartExecution's limit on `input`, in bytes: a longer body is refused unread.
+/// StartExecution's limit on `input`, in bytes: the body is read to one byte past it, no further.
 const MAX_INPUT: u64 = 262_144;
 
 /// The bound on one start, retries included: webhook senders wait seconds, not minutes.
