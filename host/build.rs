@@ -1,11 +1,11 @@
-//! Builds both guest components for `wasm32-wasip2` in one nested cargo invocation and
+//! Builds the guest components for `wasm32-wasip2` in one nested cargo invocation and
 //! hands them to the library and the tests as named constants (`components.rs` in
 //! `OUT_DIR`), so that one `cargo build`/`cargo test` builds everything. The pattern of
 //! wasmtime's `crates/test-programs/artifacts/build.rs`.
 //!
 //! - The nested cargo has a target directory of its own, `guest/` inside the outer one:
 //!   sharing the outer one itself deadlocks on its lock.
-//! - Both components build together: no guest crate changes its exports by feature, so
+//! - The components build together: no guest crate changes its exports by feature, so
 //!   cargo's feature unification cannot give one the other's exports, and each artifact has
 //!   its own file name.
 //! - Each component then carries its package's name, version, description, licence and
@@ -19,8 +19,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// One component: its package and folder, the file cargo writes, and the constant naming
-/// its path.
+/// One component: its package and folder (from the workspace root), the file cargo
+/// writes, and the constant naming its path.
 struct Artifact {
     package: &'static str,
     folder: &'static str,
@@ -31,7 +31,7 @@ struct Artifact {
 
 const PLUGIN: Artifact = Artifact {
     package: "sfn-start-execution",
-    folder: "plugin",
+    folder: "guest/plugin",
     file: "sfn_start_execution.wasm",
     constant: "PLUGIN_WASM",
     doc: "The plugin component (`sfn:action` exports), built from `guest/plugin`.",
@@ -39,10 +39,18 @@ const PLUGIN: Artifact = Artifact {
 
 const COMMAND: Artifact = Artifact {
     package: "sfn-start-command",
-    folder: "command",
+    folder: "guest/command",
     file: "sfn-start-wasi.wasm",
     constant: "COMMAND_WASM",
     doc: "The command component (`wasi:cli/run`, for `wasmtime run`), built from `guest/command`.",
+};
+
+const WEBHOOK: Artifact = Artifact {
+    package: "sfn-webhook",
+    folder: "examples/webhook",
+    file: "sfn_webhook.wasm",
+    constant: "WEBHOOK_WASM",
+    doc: "The example webhook (imports `sfn:action/start-execution`, for `wac plug`), built from `examples/webhook`.",
 };
 
 const PROFILE: &str = "guest";
@@ -55,11 +63,15 @@ fn main() {
     let target_dir = target_dir(&out).join("guest");
     let built = target_dir.join(TARGET).join(PROFILE);
 
-    build(root, &target_dir, &[PLUGIN.package, COMMAND.package]);
+    build(
+        root,
+        &target_dir,
+        &[PLUGIN.package, COMMAND.package, WEBHOOK.package],
+    );
 
     let mut constants = String::new();
-    for artifact in [&PLUGIN, &COMMAND] {
-        let manifest = root.join("guest").join(artifact.folder).join("Cargo.toml");
+    for artifact in [&PLUGIN, &COMMAND, &WEBHOOK] {
+        let manifest = root.join(artifact.folder).join("Cargo.toml");
         stamp(&built.join(artifact.file), artifact.package, &manifest);
         let copy = out.join(artifact.file);
         std::fs::copy(built.join(artifact.file), &copy).expect("copying a built component");
@@ -83,8 +95,15 @@ fn main() {
     for path in ["wit", "Cargo.lock", "Cargo.toml"] {
         println!("cargo:rerun-if-changed={}", root.join(path).display());
     }
-    for krate in ["core", PLUGIN.folder, COMMAND.folder, "cli"] {
-        let manifest = root.join("guest").join(krate).join("Cargo.toml");
+    let folders = [
+        "guest/core",
+        "guest/cli",
+        PLUGIN.folder,
+        COMMAND.folder,
+        WEBHOOK.folder,
+    ];
+    for folder in folders {
+        let manifest = root.join(folder).join("Cargo.toml");
         println!("cargo:rerun-if-changed={}", manifest.display());
     }
 }

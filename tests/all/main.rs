@@ -16,9 +16,12 @@
 //!   `sfn-start`: stopped, named on one line, never kept.
 //! - `moto`, `oracle`: against moto and botocore, set up by `tests/run` (skipped, and said
 //!   so, when they are not).
+//! - `compose`: the example webhook plugged with the plugin by `wac plug`, under
+//!   `wasmtime serve`, against moto.
 
 mod cli;
 mod component;
+mod compose;
 mod connections;
 mod credentials;
 mod faults;

@@ -3,7 +3,8 @@
 //! Both run in the Python virtual environment that `tests/run` (and `.ci/run`) create from
 //! the pinned `tests/peers/requirements.txt`. Each is a child process that lives as long as
 //! its pipes: when the test binary exits, passed or failed, its standard input closes and
-//! the peer stops (moto's server with it). `wasmtime run` is the third peer.
+//! the peer stops (moto's server with it). `wasmtime` (`run` and `serve`) and `wac` are the
+//! other peers.
 //!
 //! A plain `cargo test` on a fresh clone has none of them: each finder then answers `None`
 //! and says once, on the terminal, which tests it skipped and that `tests/run` sets the
@@ -243,16 +244,21 @@ pub fn wasmtime() -> Option<&'static Path> {
     }
 }
 
-fn find_wasmtime() -> Result<PathBuf, String> {
-    let program = std::env::var_os("SFN_WASMTIME")
+/// The program `variable` names, else `name` on `PATH`, else `name` itself (not found).
+fn locate(variable: &str, name: &str) -> PathBuf {
+    std::env::var_os(variable)
         .map(PathBuf::from)
         .or_else(|| {
             let path = std::env::var_os("PATH")?;
             std::env::split_paths(&path)
-                .map(|dir| dir.join("wasmtime"))
+                .map(|dir| dir.join(name))
                 .find(|candidate| candidate.is_file())
         })
-        .unwrap_or_else(|| "wasmtime".into());
+        .unwrap_or_else(|| name.into())
+}
+
+fn find_wasmtime() -> Result<PathBuf, String> {
+    let program = locate("SFN_WASMTIME", "wasmtime");
     let output = Command::new(&program).arg("--version").output();
     let version = match output {
         Ok(output) => String::from_utf8_lossy(&output.stdout).trim().to_string(),
@@ -269,6 +275,58 @@ fn find_wasmtime() -> Result<PathBuf, String> {
     } else {
         Err(format!(
             "{} is {version:?}, not wasmtime 48.x",
+            program.display()
+        ))
+    }
+}
+
+/// The `wasmtime` of [`wasmtime`] if it was built with `serve` (`tests/run` builds it so;
+/// `cargo install wasmtime-cli` with its default features does too). Checked once; `None`
+/// when it was not.
+pub fn wasmtime_serve() -> Option<&'static Path> {
+    static SERVES: OnceLock<bool> = OnceLock::new();
+    static SAID: Once = Once::new();
+    let program = wasmtime()?;
+    let serves = SERVES.get_or_init(|| {
+        let help = Command::new(program).args(["serve", "--help"]).output();
+        help.is_ok_and(|help| help.status.success())
+    });
+    if *serves {
+        return Some(program);
+    }
+    let why = format!("{} was built without `serve`", program.display());
+    missing(&SAID, "`wasmtime serve`", why)
+}
+
+/// `wac` (wac-cli 0.12.x), for `wac plug`: `SFN_WAC`, else the one on `PATH`, as an
+/// absolute path. Looked up and checked once; `None` when there is none.
+pub fn wac() -> Option<&'static Path> {
+    static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    static SAID: Once = Once::new();
+    match FOUND.get_or_init(find_wac) {
+        Ok(path) => Some(path),
+        Err(why) => missing(&SAID, "`wac plug`", why.clone()),
+    }
+}
+
+fn find_wac() -> Result<PathBuf, String> {
+    let program = locate("SFN_WAC", "wac");
+    let Ok(output) = Command::new(&program).arg("--version").output() else {
+        return Err(
+            "wac-cli 0.12 is not installed (looked for SFN_WAC, then `wac` on PATH)".to_string(),
+        );
+    };
+    // `wac-cli 0.12.0`
+    let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    if version
+        .split(' ')
+        .nth(1)
+        .is_some_and(|v| v.starts_with("0.12."))
+    {
+        Ok(program)
+    } else {
+        Err(format!(
+            "{} is {version:?}, not wac-cli 0.12.x",
             program.display()
         ))
     }
