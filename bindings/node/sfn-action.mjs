@@ -14,6 +14,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { inspect } from 'node:util';
 import { Worker } from 'node:worker_threads';
 
 const WORKER = new URL('./worker.mjs', import.meta.url);
@@ -96,25 +97,25 @@ export function open({ module, env = {}, workers = 4, shim } = {}) {
     env: environment,
   });
   return {
-    /** @type {(config: object) => Promise<undefined>} Checks the arguments; no I/O. */
+    /** Checks the arguments, without I/O: resolves to `undefined`. */
     validate: (config) => pool.run('validate', [config]),
-    /** @type {(config: object, options: object) => Promise<object>} The signed StartExecution request, not sent. */
+    /** The signed StartExecution request, not sent: the `signed-request`. */
     prepare: (config, options) => pool.run('prepare', [config, options]),
-    /** @type {(config: object, options: object) => Promise<object>} The signed StartSyncExecution request, not sent. */
+    /** The signed StartSyncExecution request, not sent: the `signed-request`. */
     prepareSync: (config, options) => pool.run('prepareSync', [config, options]),
-    /** @type {(config: object, options: object) => Promise<object>} StartExecution: the `execution`. */
+    /** Starts an execution: the `execution`. */
     start: (config, options) => pool.run('start', [config, options]),
-    /** @type {(config: object, options: object) => Promise<object>} StartSyncExecution: the `outcome`. */
+    /** Runs an EXPRESS state machine to its end: the `outcome`. */
     startSync: (config, options) => pool.run('startSync', [config, options]),
-    /** @type {(executionArn: string, options: object) => Promise<object>} DescribeExecution: the `outcome`. */
+    /** DescribeExecution once: the `outcome`. */
     describe: (executionArn, options) => pool.run('describe', [executionArn, options]),
-    /** @type {(executionArn: string, options: object, maxWaitMs: bigint) => Promise<object>} Polls until it ends. */
-    wait: (executionArn, options, maxWaitMs) => pool.run('wait', [executionArn, options, maxWaitMs]),
+    /** Polls until the execution ends or `maxWaitMs` (a bigint) passes: the `outcome`. */
+    wait: (executionArn, options, maxWaitMs) =>
+      pool.run('wait', [executionArn, options, maxWaitMs]),
     /**
      * Rejects the queued calls and any later one, lets the calls in flight finish (each is
-     * bounded by its own `timeoutMs` or `maxWaitMs`), then ends the workers.
-     *
-     * @type {() => Promise<void>} resolved once every worker has exited
+     * bounded by its own `timeoutMs` or `maxWaitMs`), then ends the workers. Resolves
+     * once every worker has exited.
      */
     close: () => pool.close(),
   };
@@ -156,7 +157,8 @@ class Pool {
 
   #dispatch() {
     while (this.#queue.length > 0) {
-      const worker = this.#idle.pop() ?? (this.#exits.size < this.#size ? this.#spawn() : undefined);
+      const room = this.#exits.size < this.#size;
+      const worker = this.#idle.pop() ?? (room ? this.#spawn() : undefined);
       if (worker === undefined) return;
       const call = this.#queue.shift();
       try {
@@ -173,11 +175,17 @@ class Pool {
   }
 
   #spawn() {
-    const worker = new Worker(WORKER, { workerData: this.#workerData, name: 'sfn-action' });
+    const worker = new Worker(WORKER, {
+      workerData: this.#workerData,
+      name: 'sfn-action',
+      execArgv: [], // The caller's flags (--input-type, --eval, ...) are not the worker's.
+    });
     worker.unref(); // Only a call in flight keeps the process alive.
     this.#exits.set(worker, new Promise((exited) => worker.once('exit', exited)));
     worker.on('message', (reply) => this.#answer(worker, reply));
-    worker.on('error', (error) => this.#fail(worker, `its worker failed: ${error.message}`, error));
+    worker.on('error', (error) => {
+      this.#fail(worker, `its worker failed: ${error?.message ?? inspect(error)}`, error);
+    });
     worker.on('exit', (code) => {
       this.#fail(worker, `its worker exited (code ${code}) before the call returned`);
       this.#exits.delete(worker);
@@ -194,7 +202,10 @@ class Pool {
       // The instance may be broken (a trap poisons it): this worker takes no more calls.
       const { name, message, stack } = reply.fault;
       const cause = Object.assign(new Error(message), { name, stack });
-      call.reject(new Error(`${call.method}: ${name}: ${message} (its worker was replaced)`, { cause }));
+      const error = new Error(`${call.method}: ${name}: ${message} (its worker was replaced)`, {
+        cause,
+      });
+      call.reject(error);
       worker.terminate();
       return;
     }
@@ -213,7 +224,8 @@ class Pool {
     const call = this.#busy.get(worker);
     if (call === undefined) return;
     this.#busy.delete(worker);
-    const maybe = call.method.startsWith('start') ? '; the request it sent may have started an execution' : '';
+    const starts = call.method === 'start' || call.method === 'startSync';
+    const maybe = starts ? '; the request it sent may have started an execution' : '';
     call.reject(new Error(`${call.method}: ${why}${maybe}`, { cause }));
   }
 }

@@ -29,15 +29,22 @@ const component = load().catch((error) => {
 // A failed load is reported to the first call, which awaits it: not an unhandled rejection.
 component.catch(() => {});
 
+const fault = (error) => ({
+  fault: { name: error?.name, message: String(error?.message ?? error), stack: error?.stack },
+});
+
 parentPort.on('message', async ({ method, args }) => {
   let reply;
   try {
     reply = { value: (await component)[method](...args) };
   } catch (error) {
-    reply =
-      error !== null && typeof error === 'object' && Object.hasOwn(error, 'payload')
-        ? { payload: error.payload }
-        : { fault: { name: error?.name, message: String(error?.message ?? error), stack: error?.stack } };
+    const isResult = error !== null && typeof error === 'object' && Object.hasOwn(error, 'payload');
+    reply = isResult ? { payload: error.payload } : fault(error);
   }
-  parentPort.postMessage(reply);
+  try {
+    parentPort.postMessage(reply);
+  } catch (error) {
+    // A value structured clone cannot copy: say so rather than die with an unclear error.
+    parentPort.postMessage(fault(error));
+  }
 });
