@@ -141,10 +141,17 @@ export const unique = (prefix) => `${prefix}-${Date.now()}-${randomBytes(4).toSt
 
 // --- Loopback stand-ins ----------------------------------------------------------------
 
+/** The AWS documentation's example key: the stand-in checks no signature. */
+const EXAMPLE_KEY = {
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+};
+
 /**
  * stand-in.mjs in a worker thread: a StartExecution endpoint on 127.0.0.1 that answers
  * `answerAfterMs` late, once `together` requests are in. `requests` lists what it received,
- * `arrived(n)` resolves once it has received n; `close()` ends it.
+ * `arrived(n)` resolves once it has received n; `options()` are client options for it;
+ * `close()` ends it.
  */
 export async function startStandIn({ answerAfterMs = 0, together = 1 } = {}) {
   const worker = new Worker(new URL('./stand-in.mjs', import.meta.url), {
@@ -165,6 +172,14 @@ export async function startStandIn({ answerAfterMs = 0, together = 1 } = {}) {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
+    /** Client options for the stand-in with the example key; `overrides` replace any field. */
+    options: (overrides = {}) => ({
+      credentials: EXAMPLE_KEY,
+      endpointUrl: `http://127.0.0.1:${port}`,
+      useFips: false,
+      useDualStack: false,
+      ...overrides,
+    }),
     arrived: (count) =>
       new Promise((done) => (requests.length >= count ? done() : waiting.push({ count, done }))),
     close: () => worker.terminate(),
