@@ -180,7 +180,6 @@ class Pool {
       name: 'sfn-action',
       execArgv: [], // The caller's flags (--input-type, --eval, ...) are not the worker's.
     });
-    worker.unref(); // Only a call in flight keeps the process alive.
     this.#exits.set(worker, new Promise((exited) => worker.once('exit', exited)));
     worker.on('message', (reply) => this.#answer(worker, reply));
     worker.on('error', (error) => {
@@ -192,6 +191,8 @@ class Pool {
       this.#idle = this.#idle.filter((w) => w !== worker);
       this.#dispatch(); // Its place in the pool is free for a queued call.
     });
+    // Only a call in flight keeps the process alive. After on('message'), which refs again.
+    worker.unref();
     return worker;
   }
 
