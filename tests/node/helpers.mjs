@@ -141,6 +141,9 @@ export const unique = (prefix) => `${prefix}-${Date.now()}-${randomBytes(4).toSt
 
 // --- Loopback stand-ins ----------------------------------------------------------------
 
+/** The stand-in's executions: HelloWorld's, whatever state machine a request names. */
+const STAND_IN_EXECUTIONS = 'arn:aws:states:us-east-1:123456789012:execution:HelloWorld';
+
 /** The AWS documentation's example key: the stand-in checks no signature. */
 const EXAMPLE_KEY = {
   accessKeyId: 'AKIDEXAMPLE',
@@ -155,7 +158,7 @@ const EXAMPLE_KEY = {
  */
 export async function startStandIn({ answerAfterMs = 0, together = 1 } = {}) {
   const worker = new Worker(new URL('./stand-in.mjs', import.meta.url), {
-    workerData: { answerAfterMs, together },
+    workerData: { answerAfterMs, together, executions: STAND_IN_EXECUTIONS },
   });
   worker.unref(); // A test that fails before close() must not hang on it.
   const requests = [];
@@ -172,23 +175,24 @@ export async function startStandIn({ answerAfterMs = 0, together = 1 } = {}) {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
-    /** Client options for the stand-in with the example key; `overrides` replace any field. */
-    options: (overrides = {}) => ({
-      credentials: EXAMPLE_KEY,
-      endpointUrl: `http://127.0.0.1:${port}`,
-      useFips: false,
-      useDualStack: false,
-      ...overrides,
-    }),
+    options: (overrides = {}) => standInOptions(`http://127.0.0.1:${port}`, overrides),
     arrived: (count) =>
       new Promise((done) => (requests.length >= count ? done() : waiting.push({ count, done }))),
     close: () => worker.terminate(),
   };
 }
 
+/** Client options for a stand-in with the example key; `overrides` replace any field. */
+export const standInOptions = (endpointUrl, overrides = {}) => ({
+  credentials: EXAMPLE_KEY,
+  endpointUrl,
+  useFips: false,
+  useDualStack: false,
+  ...overrides,
+});
+
 /** The ARN the stand-in gives the execution `name`. */
-export const standInExecutionArn = (name) =>
-  `arn:aws:states:us-east-1:123456789012:execution:HelloWorld:${name}`;
+export const standInExecutionArn = (name) => `${STAND_IN_EXECUTIONS}:${name}`;
 
 /** A port on 127.0.0.1 that nothing listens on: bound by the OS, then released. */
 export async function closedPort() {

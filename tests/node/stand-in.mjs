@@ -1,8 +1,8 @@
 // A loopback StartExecution stand-in, run by helpers.mjs in a worker thread of its own, so
 // that it answers even while the thread that started it is blocked (as jco's calls block
 // it). It answers every request with a valid StartExecution response:
-//   200 {"executionArn":"arn:aws:states:us-east-1:123456789012:execution:HelloWorld:<name>",
-//        "startDate":1.7E9}, x-amzn-RequestId: stand-in-<n> (n counts requests from 1).
+//   200 {"executionArn":"<executions>:<name>","startDate":1.7E9},
+//   x-amzn-RequestId: stand-in-<n> (n counts requests from 1).
 // It holds requests until `together` of them are in, then answers them `answerAfterMs`
 // later. It posts `{ port }` once listening, then `{ request: { n, target, name } }` for
 // each request.
@@ -10,8 +10,7 @@
 import { createServer } from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { answerAfterMs = 0, together = 1 } = workerData ?? {};
-const MACHINE_EXECUTIONS = 'arn:aws:states:us-east-1:123456789012:execution:HelloWorld';
+const { answerAfterMs, together, executions } = workerData;
 const BODY_LIMIT = 64 * 1024; // StartExecution bodies are far smaller; a bigger one is a bug.
 
 let received = 0;
@@ -33,7 +32,7 @@ const server = createServer(async (request, response) => {
       'content-type': 'application/x-amz-json-1.0',
       'x-amzn-requestid': `stand-in-${n}`,
     });
-    response.end(`{"executionArn":"${MACHINE_EXECUTIONS}:${name}","startDate":1.7E9}`);
+    response.end(`{"executionArn":"${executions}:${name}","startDate":1.7E9}`);
   });
   if (held.length >= together) {
     for (const answer of held.splice(0)) setTimeout(answer, answerAfterMs);
