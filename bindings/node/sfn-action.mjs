@@ -7,9 +7,15 @@
 // value or `undefined`, `s64`/`u64` as bigint, variants as `{ tag, val }`.
 //
 //   import { open } from './sfn-action.mjs';
-//   const sfn = open({ module: new URL('./sfn-action/sfn_start_execution.js', import.meta.url) });
+//   const module = new URL('./sfn-action/sfn_start_execution.js', import.meta.url);
+//   const sfn = open({ module, env: { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY } });
 //   const { executionArn } = await sfn.start(config, options);
 //   await sfn.close();
+//
+// A call's only deadlines are the component's (`timeoutMs`, `maxWaitMs`, and each attempt's
+// own). Under preview2-shim 0.26.1 its connect timeout (10 s) also bounds the wait for an
+// answer's head, since the shim makes it a socket idle timeout: an answer later than that
+// fails as `timed out connecting`, which the component takes for a request never sent.
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -164,7 +170,7 @@ class Pool {
       try {
         worker.postMessage({ method: call.method, args: call.args });
       } catch (error) {
-        // An argument structured clone cannot copy (a function, a symbol, ...): nothing was sent.
+        // An argument structured clone cannot copy (a function, a symbol...): nothing sent.
         call.reject(error);
         this.#idle.push(worker);
         continue;
@@ -198,6 +204,7 @@ class Pool {
 
   #answer(worker, reply) {
     const call = this.#busy.get(worker);
+    if (call === undefined) return; // Already failed by the worker's 'error' or 'exit'.
     this.#busy.delete(worker);
     if ('fault' in reply) {
       // The instance may be broken (a trap poisons it): this worker takes no more calls.
