@@ -424,6 +424,22 @@ describe('faults', () => {
     }
   });
 
+  test('a component that fails to load rejects each call', BOUND, async () => {
+    const module = resolve(HERE, 'faulty-component.mjs');
+    const client = openAsync({ module, workers: 1, env: { FAULT: 'load' } });
+    const url = pathToFileURL(module).href;
+    try {
+      for (const call of [client.prepare(), client.prepare()]) {
+        assert.equal(
+          (await rejection(call)).message,
+          `prepare: Error: cannot load the component ${url}: no instance (its worker was replaced)`,
+        );
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
   test('a worker that dies of an uncaught exception rejects its call', BOUND, async () => {
     const module = resolve(HERE, 'faulty-component.mjs');
     const client = openAsync({ module, workers: 1, env: { FAULT: 'uncaught' } });

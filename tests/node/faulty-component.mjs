@@ -1,13 +1,14 @@
 // In place of jco's output, for the fault tests of async.test.mjs: the same shape
 // (`instantiate` resolving to `{ startExecution }`), with functions that fail as a broken
-// instance or worker does. `prepare` says which instance answered. With FAULT=uncaught in
-// the environment given to open(), the load never ends and the worker dies of an uncaught
-// exception instead.
+// instance or worker does. `prepare` says which instance answered. The environment given
+// to open() may ask for a fault in the load instead: FAULT=load fails it; FAULT=uncaught
+// never ends it, and the worker dies of an uncaught exception.
 
 import { randomUUID } from 'node:crypto';
 
 export async function instantiate(getCoreModule, imports) {
   const environment = Object.fromEntries(imports['wasi:cli/environment'].getEnvironment());
+  if (environment.FAULT === 'load') throw new Error('no instance');
   if (environment.FAULT === 'uncaught') {
     setTimeout(() => {
       throw new Error('lost in the worker');
