@@ -90,9 +90,9 @@ describe("the caller's thread", () => {
 
   test('four starts are in flight at once on the default pool', BOUND, async () => {
     // The stand-in answers none before it holds all four: with fewer in flight at once,
-    // the held ones reach their timeout and the test fails.
+    // the held ones reach their timeout (under the shim's 10 s socket timeout) and fail.
     const standIn = await startStandIn({ together: 4 });
-    const options = standIn.options({ timeoutMs: 15_000n, maxAttempts: 1 });
+    const options = standIn.options({ timeoutMs: 8_000n, maxAttempts: 1 });
     const names = ['one', 'two', 'three', 'four'];
     try {
       const executions = await Promise.all(names.map((name) => sfn.start(named(name), options)));
