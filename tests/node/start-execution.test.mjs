@@ -9,8 +9,8 @@
 //     --instantiation async -o target/jco/sfn-action
 //   node --test tests/node/
 //
-// SFN_JCO_MODULE (the generated .js) and SFN_PEERS_PYTHON (Python with moto) override the
-// defaults, target/jco/sfn-action/sfn_start_execution.js and target/peers/venv/bin/python.
+// SFN_JCO_MODULE (the generated .js) and SFN_PEERS_PYTHON (Python with moto): see helpers.mjs,
+// which this file shares with async.test.mjs.
 //
 // How jco maps the WIT (jco 1.35):
 // - records are objects with camelCase fields; `option<T>` is the value or `undefined`;
@@ -21,68 +21,18 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { randomBytes } from 'node:crypto';
 
-import { clocks } from '@bytecodealliance/preview2-shim';
-import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
+import {
+  ARN, HERE, MODULE, WORKSPACE, closedPort, component, field, pythonDateMs, startMoto, unique,
+} from './helpers.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const workspace = resolve(here, '../..');
-
-/** An input this test needs, or a message that says how to make it. */
-function required(variable, fallback, what) {
-  const path = process.env[variable] ?? fallback;
-  if (!existsSync(path)) {
-    throw new Error(
-      `${path} (${what}) is missing: run the project's test script, tests/run, which ` +
-        `creates it (or set ${variable} to its absolute path)`,
-    );
-  }
-  return path;
-}
-
-const MODULE = required(
-  'SFN_JCO_MODULE',
-  resolve(workspace, 'target/jco/sfn-action/sfn_start_execution.js'),
-  'the component transpiled by jco: `npm --prefix tests/node run transpile`',
-);
-const PYTHON = required(
-  'SFN_PEERS_PYTHON',
-  resolve(workspace, 'target/peers/venv/bin/python'),
-  'the Python virtual environment with moto',
-);
-const MOTO_LOG = resolve(workspace, 'target/jco/moto.log');
-const MOTO_RUNNING_LOG = resolve(workspace, 'target/jco/moto-running.log');
-
-const ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:HelloWorld';
-
-// --- The component ---------------------------------------------------------------------
-
-/**
- * A fresh instance of the component's `start-execution` interface. The module is built
- * with `--instantiation` so that it imports nothing itself (it lives in target/, away
- * from node_modules): the WASI imports come from the shim here. The environment is empty
- * unless given, so credentials and endpoints come only from what a test passes.
- */
-async function component({ env = {}, wallClock } = {}) {
-  const { instantiate } = await import(pathToFileURL(MODULE).href);
-  const shim = new WASIShim({
-    sandbox: { env },
-    ...(wallClock && { clocks: { ...clocks, wallClock } }),
-  });
-  const compile = async (file) =>
-    WebAssembly.compile(await readFile(resolve(dirname(MODULE), file)));
-  const root = await instantiate(compile, shim.getImportObject());
-  return root.startExecution;
-}
+// --- The component and its peers -------------------------------------------------------
 
 /** What `call` throws for a `result`'s `err`: a ComponentError; fails if it returns. */
 function thrownBy(call) {
@@ -98,44 +48,6 @@ function thrownBy(call) {
 /** The `err` of the `result` that `call` returned. */
 const payloadOf = (call) => thrownBy(call).payload;
 
-const field = (name, message) => ({ field: name, message });
-
-// --- moto ------------------------------------------------------------------------------
-
-/**
- * moto_peer.py: starts moto, prints one JSON line about it, then answers one JSON line per
- * command. It stops moto when its standard input closes.
- */
-async function startMoto({ running = false } = {}) {
-  mkdirSync(dirname(MOTO_LOG), { recursive: true });
-  const script = resolve(workspace, 'tests/peers/moto_peer.py');
-  const args = running ? [script, MOTO_RUNNING_LOG, 'running'] : [script, MOTO_LOG];
-  const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const next = async (what) => {
-    const { value, done } = await lines.next();
-    if (done) throw new Error(`moto_peer.py exited while ${what} (log: ${MOTO_LOG})`);
-    return JSON.parse(value);
-  };
-  const info = await next('starting moto');
-  return {
-    ...info,
-    /** moto's DescribeExecution, signed by botocore with the user's key. */
-    async describe(executionArn) {
-      child.stdin.write(`${JSON.stringify({ op: 'describe', executionArn })}\n`);
-      const answer = await next('answering');
-      assert.ok(answer.ok, `DescribeExecution ${executionArn}: ${JSON.stringify(answer)}`);
-      return answer.ok;
-    },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((done) => child.once('exit', done));
-      child.stdin.end();
-      await exited;
-    },
-  };
-}
-
 let moto;
 /** A moto that runs the state machines it starts (Pass, Fail, Wait, Choice). */
 let running;
@@ -143,40 +55,16 @@ let sfn;
 
 before(
   async () => {
-    [moto, running, sfn] = await Promise.all([startMoto(), startMoto({ running: true }), component()]);
+    [moto, running, sfn] = await Promise.all([
+      startMoto({ log: 'moto.log' }),
+      startMoto({ log: 'moto-running.log', running: true }),
+      component(),
+    ]);
   },
   { timeout: 120_000 },
 );
 
 after(() => Promise.all([moto?.stop(), running?.stop()]));
-
-/** A config for moto's state machine. */
-const machine = (fields = {}) => ({ stateMachineArn: moto.stateMachineArn, ...fields });
-
-/** The ARN moto gives the execution `name` of that state machine. */
-const executionArnOf = (name) => `${moto.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-
-/** A name no other test of this run uses: moto's state is shared by the whole file. */
-const unique = (prefix) => `${prefix}-${Date.now()}-${randomBytes(4).toString('hex')}`;
-
-const user = () => ({ accessKeyId: moto.accessKeyId, secretAccessKey: moto.secretAccessKey });
-
-/** Client options with explicit credentials, to moto unless another endpoint is given. */
-const options = (credentials, endpointUrl = moto.endpoint) => ({
-  credentials,
-  endpointUrl,
-  useFips: false,
-  useDualStack: false,
-});
-
-/** A port on 127.0.0.1 that nothing listens on: bound by the OS, then released. */
-async function closedPort() {
-  const server = createServer();
-  await new Promise((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address();
-  await new Promise((done) => server.close(done));
-  return port;
-}
 
 // --- validate --------------------------------------------------------------------------
 
@@ -277,7 +165,7 @@ describe('prepare', () => {
     const input = '{"greeting":"héllo wörld ✓ 日本"}';
     const trace = 'Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1';
     const before = Date.now();
-    const request = sfn.prepare(machine({ name, input, traceHeader: trace }), options(user()));
+    const request = sfn.prepare(moto.machine({ name, input, traceHeader: trace }), moto.options());
     const after = Date.now();
 
     // The input travels as a JSON string holding the exact text; members in this order.
@@ -316,7 +204,7 @@ describe('prepare', () => {
 
   test('session credentials add a signed x-amz-security-token', () => {
     const { session } = moto;
-    const request = sfn.prepare(machine(), options(session));
+    const request = sfn.prepare(moto.machine(), moto.options({ credentials: session }));
     // The token follows the authorization header, as the aws-sigv4 crate emits it.
     assert.deepEqual(
       request.headers.map(([k]) => k),
@@ -341,7 +229,7 @@ describe('prepare', () => {
   test("with the host's wall clock pinned, it reproduces the shared SigV4 vector", async () => {
     // tests/fixtures/sigv4-vector.json, which every layer (and the README) shows.
     const vector = JSON.parse(
-      await readFile(resolve(workspace, 'tests/fixtures/sigv4-vector.json'), 'utf8'),
+      await readFile(resolve(WORKSPACE, 'tests/fixtures/sigv4-vector.json'), 'utf8'),
     );
     const wallClock = {
       now: () => ({ seconds: BigInt(vector.signing_time_epoch_seconds), nanoseconds: 0 }),
@@ -363,7 +251,7 @@ describe('prepare', () => {
   test("the prepared request, sent by Node's own fetch, starts an execution in moto", async () => {
     const name = unique('fetched');
     const input = '{"via":"fetch ✓"}';
-    const request = sfn.prepare(machine({ name, input }), options(user()));
+    const request = sfn.prepare(moto.machine({ name, input }), moto.options());
     const response = await fetch(request.url, {
       method: request.method,
       headers: request.headers,
@@ -380,7 +268,7 @@ describe('prepare', () => {
     const error = payloadOf(() =>
       sfn.prepare(
         { stateMachineArn: `${ARN}:`, input: '{' },
-        { ...options(user(), 'ftp://example'), useFips: true },
+        moto.options({ endpointUrl: 'ftp://example', useFips: true }),
       ),
     );
     assert.deepEqual(error, {
@@ -398,7 +286,8 @@ describe('prepare', () => {
   });
 
   test('no credentials and an empty environment: missing-credentials', () => {
-    assert.deepEqual(payloadOf(() => sfn.prepare({ stateMachineArn: ARN }, options(undefined))), {
+    const anonymous = moto.options({ credentials: undefined });
+    assert.deepEqual(payloadOf(() => sfn.prepare({ stateMachineArn: ARN }, anonymous)), {
       tag: 'missing-credentials',
       val: 'pass credentials in the client options or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials)',
     });
@@ -407,13 +296,10 @@ describe('prepare', () => {
 
 // --- start -----------------------------------------------------------------------------
 
-/** moto prints `startDate` as Python's `str(datetime)`: `2026-01-02 03:04:05.678000+00:00`. */
-const pythonDateMs = (text) => Date.parse(text.replace(' ', 'T'));
-
 describe('start', () => {
   test('a plain start is running in moto', async () => {
     const before = Date.now();
-    const execution = sfn.start(machine(), options(user()));
+    const execution = sfn.start(moto.machine(), moto.options());
     const after = Date.now();
     assert.deepEqual(Object.keys(execution).sort(), [
       'attempts',
@@ -436,7 +322,7 @@ describe('start', () => {
     // Unnamed: the component names it with a random UUID (version 4) before sending, so
     // that a retry carries the same name.
     assert.match(found.name, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    assert.equal(execution.executionArn, executionArnOf(found.name));
+    assert.equal(execution.executionArn, moto.executionArnOf(found.name));
     assert.equal(BigInt(pythonDateMs(found.startDate)), execution.startDateEpochMs);
   });
 
@@ -447,26 +333,26 @@ describe('start', () => {
       '{ "greeting" : "héllo wörld ✓ 日本 🚀",\n  "n": 1.50, "esc": "\\u00e9\\"" }',
     ]) {
       const name = unique('bytes-ü');
-      const execution = sfn.start(machine({ name, input }), options(user()));
-      assert.equal(execution.executionArn, executionArnOf(name));
+      const execution = sfn.start(moto.machine({ name, input }), moto.options());
+      assert.equal(execution.executionArn, moto.executionArnOf(name));
       const found = await moto.describe(execution.executionArn);
       assert.deepEqual([found.name, found.input], [name, input]);
     }
   });
 
   test('the same name and input twice is the same execution', () => {
-    const config = machine({ name: unique('twice'), input: '{"n":1}' });
-    const first = sfn.start(config, options(user()));
-    const second = sfn.start(config, options(user()));
+    const config = moto.machine({ name: unique('twice'), input: '{"n":1}' });
+    const first = sfn.start(config, moto.options());
+    const second = sfn.start(config, moto.options());
     assert.equal(second.executionArn, first.executionArn);
     assert.equal(second.startDateEpochMs, first.startDateEpochMs);
   });
 
   test('the same name with other input: ExecutionAlreadyExists', () => {
     const name = unique('exists');
-    const first = sfn.start(machine({ name, input: '{"n":1}' }), options(user()));
+    const first = sfn.start(moto.machine({ name, input: '{"n":1}' }), moto.options());
     const { error, attempts } = payloadOf(() =>
-      sfn.start(machine({ name, input: '{"n":2}' }), options(user())),
+      sfn.start(moto.machine({ name, input: '{"n":2}' }), moto.options()),
     );
     assert.equal(attempts, 1);
     assert.equal(error.tag, 'service');
@@ -481,7 +367,8 @@ describe('start', () => {
 
   test('temporary credentials from AssumeRole start an execution', async () => {
     const name = unique('session');
-    const execution = sfn.start(machine({ name }), options(moto.session));
+    const temporary = moto.options({ credentials: moto.session });
+    const execution = sfn.start(moto.machine({ name }), temporary);
     assert.equal((await moto.describe(execution.executionArn)).name, name);
   });
 
@@ -489,8 +376,8 @@ describe('start', () => {
     const wrong = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYWRONGKEY';
     const thrown = thrownBy(() =>
       sfn.start(
-        machine({ name: unique('wrong') }),
-        options({ accessKeyId: moto.accessKeyId, secretAccessKey: wrong }),
+        moto.machine({ name: unique('wrong') }),
+        moto.options({ credentials: { accessKeyId: moto.accessKeyId, secretAccessKey: wrong } }),
       ),
     );
     const { tag, val } = thrown.payload.error;
@@ -505,7 +392,7 @@ describe('start', () => {
 
   test('an unknown state machine: StateMachineDoesNotExist', () => {
     const unknown = moto.stateMachineArn.replace(':HelloWorld', ':NoSuchMachine');
-    const { tag, val } = payloadOf(() => sfn.start({ stateMachineArn: unknown }, options(user()))).error;
+    const { tag, val } = payloadOf(() => sfn.start({ stateMachineArn: unknown }, moto.options())).error;
     assert.equal(tag, 'service');
     assert.deepEqual([val.status, val.code, val.message], [
       400,
@@ -516,8 +403,8 @@ describe('start', () => {
 
   test('nothing listening: a transport error naming the endpoint, after every attempt', async () => {
     const endpoint = `http://127.0.0.1:${await closedPort()}`;
-    const twice = { ...options(user(), endpoint), maxAttempts: 2 };
-    assert.deepEqual(payloadOf(() => sfn.start(machine(), twice)), {
+    const twice = moto.options({ endpointUrl: endpoint, maxAttempts: 2 });
+    assert.deepEqual(payloadOf(() => sfn.start(moto.machine(), twice)), {
       error: { tag: 'transport', val: `request to ${endpoint}/ failed: connection refused` },
       attempts: 2,
       // Refused connections sent nothing: no execution can have started.
@@ -533,16 +420,16 @@ describe('start', () => {
     const endpoint = `http://127.0.0.1:${silent.address().port}`;
     try {
       const started = Date.now();
-      const bounded = { ...options(user(), endpoint), timeoutMs: 500n };
+      const bounded = moto.options({ endpointUrl: endpoint, timeoutMs: 500n });
       const name = unique('silent');
-      assert.deepEqual(payloadOf(() => sfn.start(machine({ name }), bounded)), {
+      assert.deepEqual(payloadOf(() => sfn.start(moto.machine({ name }), bounded)), {
         error: {
           tag: 'transport',
           val: `request to ${endpoint}/ failed: waiting for the response: the call's timeout of 500ms passed`,
         },
         attempts: 1,
         // The request went out unanswered: the execution it may have started.
-        maybeStarted: executionArnOf(name),
+        maybeStarted: moto.executionArnOf(name),
       });
       const waited = Date.now() - started;
       assert.ok(waited >= 500 && waited < 15_000, `${waited} ms`);
@@ -561,7 +448,7 @@ describe('start', () => {
       },
     });
     const name = unique('env');
-    const execution = fromEnv.start(machine({ name }), { useFips: false, useDualStack: false });
+    const execution = fromEnv.start(moto.machine({ name }), { useFips: false, useDualStack: false });
     assert.equal((await moto.describe(execution.executionArn)).name, name);
   });
 });
@@ -569,14 +456,10 @@ describe('start', () => {
 // --- wait, describe, start-sync --------------------------------------------------------
 
 describe('wait', () => {
-  const runningOptions = () => ({
-    ...options({ accessKeyId: running.accessKeyId, secretAccessKey: running.secretAccessKey }),
-    endpointUrl: running.endpoint,
-  });
-
   test('waits for a Pass execution and returns its output byte for byte', async () => {
-    const started = sfn.start({ stateMachineArn: running.machines.Pass, input: '{"x": "ü"}' }, runningOptions());
-    const outcome = sfn.wait(started.executionArn, runningOptions(), 60_000n);
+    const config = { stateMachineArn: running.machines.Pass, input: '{"x": "ü"}' };
+    const started = sfn.start(config, running.options());
+    const outcome = sfn.wait(started.executionArn, running.options(), 60_000n);
     assert.equal(outcome.status, 'SUCCEEDED');
     assert.equal(outcome.executionArn, started.executionArn);
     assert.equal(typeof outcome.stopDateEpochMs, 'bigint');
@@ -590,14 +473,14 @@ describe('wait', () => {
     assert.equal(outcome.error, undefined);
     assert.equal(outcome.billing, undefined);
     // DescribeExecution once more says the same.
-    const described = sfn.describe(started.executionArn, runningOptions());
+    const described = sfn.describe(started.executionArn, running.options());
     assert.equal(described.status, 'SUCCEEDED');
     assert.equal(described.attempts, 1);
   });
 
   test('a Fail state ends FAILED with its error and cause', () => {
-    const started = sfn.start({ stateMachineArn: running.machines.Fail }, runningOptions());
-    const outcome = sfn.wait(started.executionArn, runningOptions(), 60_000n);
+    const started = sfn.start({ stateMachineArn: running.machines.Fail }, running.options());
+    const outcome = sfn.wait(started.executionArn, running.options(), 60_000n);
     assert.deepEqual([outcome.status, outcome.error, outcome.cause, outcome.output], [
       'FAILED',
       'Custom.Broken',
@@ -607,9 +490,9 @@ describe('wait', () => {
   });
 
   test('a wait shorter than the Wait state returns it RUNNING', () => {
-    const started = sfn.start({ stateMachineArn: running.machines.Wait }, runningOptions());
+    const started = sfn.start({ stateMachineArn: running.machines.Wait }, running.options());
     const before = Date.now();
-    const outcome = sfn.wait(started.executionArn, runningOptions(), 500n);
+    const outcome = sfn.wait(started.executionArn, running.options(), 500n);
     const waited = Date.now() - before;
     assert.equal(outcome.status, 'RUNNING');
     assert.equal(outcome.stopDateEpochMs, undefined);
@@ -620,7 +503,7 @@ describe('wait', () => {
 
   test('an express execution is refused before any request, naming start-sync', () => {
     const express = 'arn:aws:states:us-east-1:123456789012:express:M:run-1:5e0f';
-    const failure = payloadOf(() => sfn.wait(express, runningOptions(), 1000n));
+    const failure = payloadOf(() => sfn.wait(express, running.options(), 1000n));
     assert.equal(failure.attempts, 0);
     assert.equal(failure.error.tag, 'invalid-config');
     assert.equal(failure.error.val[0].field, 'execution_arn');
@@ -628,11 +511,11 @@ describe('wait', () => {
   });
 
   test('prepare-sync signs for the sync- host on AWS and the custom endpoint as given', () => {
-    const aws = sfn.prepareSync(machine(), { ...options(user()), endpointUrl: undefined });
+    const aws = sfn.prepareSync(moto.machine(), moto.options({ endpointUrl: undefined }));
     assert.equal(aws.url, 'https://sync-states.us-east-1.amazonaws.com/');
     const target = aws.headers.find(([name]) => name === 'x-amz-target');
     assert.deepEqual(target, ['x-amz-target', 'AWSStepFunctions.StartSyncExecution']);
-    const local = sfn.prepareSync(machine(), options(user()));
+    const local = sfn.prepareSync(moto.machine(), moto.options());
     assert.equal(local.url, `${moto.endpoint}/`);
   });
 });
@@ -641,7 +524,7 @@ describe('wait', () => {
 
 describe('the README', () => {
   test('its JavaScript snippet, as it stands, starts an execution in moto', async () => {
-    const readme = await readFile(resolve(workspace, 'README.md'), 'utf8');
+    const readme = await readFile(resolve(WORKSPACE, 'README.md'), 'utf8');
     const snippets = [...readme.matchAll(/^```js\n([\s\S]*?)^```$/gm)].map(([, code]) => code);
     assert.equal(snippets.length, 1, 'one JavaScript snippet in README.md');
     // The one change: its jco output directory, ./sfn-action, is this test's.
@@ -654,7 +537,7 @@ describe('the README', () => {
       process.execPath,
       ['--input-type=module', '--eval', snippet],
       {
-        cwd: here,
+        cwd: HERE,
         env: {
           AWS_ACCESS_KEY_ID: moto.accessKeyId,
           AWS_SECRET_ACCESS_KEY: moto.secretAccessKey,
