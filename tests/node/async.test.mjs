@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -516,5 +517,12 @@ describe('the process', () => {
     const executionArn = stdout.trim();
     assert.match(executionArn, /^arn:aws:states:us-east-1:123456789012:execution:HelloWorld:/);
     assert.equal((await moto.describe(executionArn)).stateMachineArn, moto.stateMachineArn);
+  });
+
+  test("the README's JavaScript snippet is example.mjs, byte for byte", async () => {
+    const readme = await readFile(resolve(WORKSPACE, 'README.md'), 'utf8');
+    const snippets = [...readme.matchAll(/^```js\n([\s\S]*?)^```$/gm)].map(([, code]) => code);
+    const example = await readFile(resolve(WORKSPACE, 'bindings/node/example.mjs'), 'utf8');
+    assert.deepEqual(snippets, [example]);
   });
 });

@@ -21,15 +21,12 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { dirname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { resolve } from 'node:path';
 
 import {
-  ARN, HERE, MODULE, WORKSPACE, closedPort, component, field, pythonDateMs, startMoto, unique,
+  ARN, WORKSPACE, closedPort, component, field, pythonDateMs, startMoto, unique,
 } from './helpers.mjs';
 
 // --- The component and its peers -------------------------------------------------------
@@ -517,38 +514,5 @@ describe('wait', () => {
     assert.deepEqual(target, ['x-amz-target', 'AWSStepFunctions.StartSyncExecution']);
     const local = sfn.prepareSync(moto.machine(), moto.options());
     assert.equal(local.url, `${moto.endpoint}/`);
-  });
-});
-
-// --- the README ------------------------------------------------------------------------
-
-describe('the README', () => {
-  test('its JavaScript snippet, as it stands, starts an execution in moto', async () => {
-    const readme = await readFile(resolve(WORKSPACE, 'README.md'), 'utf8');
-    const snippets = [...readme.matchAll(/^```js\n([\s\S]*?)^```$/gm)].map(([, code]) => code);
-    assert.equal(snippets.length, 1, 'one JavaScript snippet in README.md');
-    // The one change: its jco output directory, ./sfn-action, is this test's.
-    const jcoOutput = pathToFileURL(dirname(MODULE)).href;
-    const snippet = snippets[0].replaceAll('./sfn-action/', `${jcoOutput}/`);
-    assert.notEqual(snippet, snippets[0], 'the snippet names no ./sfn-action/');
-    // Run where its bare imports resolve (this directory's node_modules), given only what
-    // the README says it reads: the credentials and, for moto, the endpoint.
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--input-type=module', '--eval', snippet],
-      {
-        cwd: HERE,
-        env: {
-          AWS_ACCESS_KEY_ID: moto.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: moto.secretAccessKey,
-          AWS_ENDPOINT_URL_SFN: moto.endpoint,
-        },
-        timeout: 60_000,
-      },
-    );
-    const executionArn = stdout.trim();
-    assert.match(executionArn, /^arn:aws:states:us-east-1:123456789012:execution:HelloWorld:/);
-    const found = await moto.describe(executionArn);
-    assert.equal(found.stateMachineArn, moto.stateMachineArn);
   });
 });
