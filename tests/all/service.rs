@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use crate::{attempted, config, host, once, options, runtime, standin, success};
-use sfn_host::{Error, Execution, ServiceError, StartExecutionConfig};
+use sfn_host::{ClientOptions, Error, Execution, ServiceError, StartExecutionConfig};
 use sfn_test_kit::service::{Executions, execution_arn};
 use sfn_test_kit::sigv4::Credential;
 use sfn_test_kit::standin::{CHECK_FAILED_REQUEST_ID, Recorded, Reply, StandIn};
@@ -462,18 +462,23 @@ async fn invalid_arguments_send_nothing() {
 async fn the_call_deadline_covers_a_server_that_does_not_answer() {
     // It never answers: no upper bound of the test can race the server.
     let server = standin(|_| Reply::Hang);
-    let impatient = {
+    // The host's own bound stays far off, so that only the call's deadline can end it.
+    let patient = {
         let mut c = host(&server.url());
-        c.timeout = Duration::from_millis(500);
+        c.timeout = Duration::from_secs(60);
         c
     };
+    let impatient = ClientOptions {
+        timeout_ms: Some(500),
+        ..options(Some(&server.url()))
+    };
     let started = std::time::Instant::now();
-    let result = runtime(impatient)
-        .start(&config(ARN), &options(Some(&server.url())))
+    let result = runtime(patient)
+        .start(&config(ARN), &impatient)
         .await
         .expect("the component reports the timeout itself");
     let waited = started.elapsed();
-    // The host's timeout bounds the call; the component, told of it, names it.
+    // The call's deadline bounds it, retries included; the component names it.
     assert_eq!(
         attempted(result, 1),
         Err(Error::Transport(format!(
@@ -481,8 +486,8 @@ async fn the_call_deadline_covers_a_server_that_does_not_answer() {
             server.url()
         )))
     );
-    // Not before the timeout; after it, within seconds (a loaded 2-core machine schedules
-    // late, and the host's grace for the component's own report comes on top).
+    // Not before the deadline; after it, within seconds (a loaded 2-core machine schedules
+    // late).
     assert!(
         waited >= Duration::from_millis(500) && waited < Duration::from_secs(10),
         "{waited:?}"
