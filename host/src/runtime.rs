@@ -207,6 +207,9 @@ impl Runtime {
         execution_arn: &str,
         options: &ClientOptions,
     ) -> Result<Result<Outcome, Failure>> {
+        if let Some(error) = overlong("execution_arn", execution_arn) {
+            return Ok(Err(Failure::refused(Error::InvalidConfig(vec![error]))));
+        }
         let limit = self.config.timeout;
         self.call(
             execution_arn,
@@ -226,6 +229,9 @@ impl Runtime {
         options: &ClientOptions,
         max_wait: Duration,
     ) -> Result<Result<Outcome, Failure>> {
+        if let Some(error) = overlong("execution_arn", execution_arn) {
+            return Ok(Err(Failure::refused(Error::InvalidConfig(vec![error]))));
+        }
         let limit = self.config.timeout;
         let max_wait_ms = u64::try_from(max_wait.as_millis()).unwrap_or(u64::MAX);
         self.call(
@@ -297,7 +303,7 @@ impl Runtime {
                 Some(resolved.map_err(|e| Error::MissingCredentials(e.to_string()))?)
             }
         };
-        Ok(ClientOptions {
+        let completed = ClientOptions {
             credentials,
             endpoint_url: options
                 .endpoint_url
@@ -307,7 +313,11 @@ impl Runtime {
             use_dual_stack: options.use_dual_stack || settings.use_dual_stack,
             max_attempts: options.max_attempts.or(settings.max_attempts),
             timeout_ms: options.timeout_ms,
-        })
+        };
+        match overlong_options(&completed) {
+            errors if errors.is_empty() => Ok(completed),
+            errors => Err(Error::InvalidConfig(errors)),
+        }
     }
 
     /// Runs `call` in a kept instance or a new one, and keeps the instance if the call
@@ -392,6 +402,40 @@ fn oversized(config: &StartExecutionConfig) -> Option<Vec<FieldError>> {
         return None;
     }
     sfn_core::validate(config).err()
+}
+
+/// An argument longer than the longest the service takes (the input's limit), refused
+/// here: copied into the component, one larger than its memory would trap it.
+fn overlong(field: &str, text: &str) -> Option<FieldError> {
+    let (length, limit) = (text.len(), sfn_core::MAX_INPUT_BYTES);
+    (length > limit).then(|| FieldError {
+        field: field.to_string(),
+        message: format!("must be at most {limit} bytes, got {length}"),
+    })
+}
+
+/// [`overlong`] for the client options' texts, named as the component names them.
+fn overlong_options(options: &ClientOptions) -> Vec<FieldError> {
+    let credentials = options.credentials.iter().flat_map(|c| {
+        let token = c.session_token.as_deref();
+        [
+            Some(c.access_key_id.as_str()),
+            Some(c.secret_access_key.as_str()),
+            token,
+        ]
+    });
+    let endpoint = options
+        .endpoint_url
+        .as_deref()
+        .map(|url| ("endpoint_url", url));
+    let texts = credentials.flatten().map(|text| ("credentials", text));
+    let mut errors: Vec<FieldError> = texts
+        .chain(endpoint)
+        .filter_map(|(field, text)| overlong(field, text))
+        .collect();
+    // One error per field: a credential's length says nothing about which part it was.
+    errors.dedup_by(|a, b| a.field == b.field);
+    errors
 }
 
 /// The options with what is left of the host's `limit` after `spent`, when the call asked

@@ -541,3 +541,57 @@ async fn any_argument_larger_than_the_components_memory_is_a_field_error_not_a_t
         assert_eq!(failure.attempts, 0);
     }
 }
+
+/// The same for the client options and an execution ARN: refused by the host, by the rule
+/// that no text the service takes is longer than an input, before the component sees them.
+#[tokio::test]
+async fn any_option_larger_than_the_components_memory_is_a_field_error_not_a_trap() {
+    let mut host = HostConfig::default();
+    host.memory_limit = 8 << 20;
+    let runtime = runtime(host);
+    let huge = "a".repeat(16 << 20);
+    let too_long = |name: &str| {
+        Error::InvalidConfig(vec![field(
+            name,
+            &format!("must be at most 262144 bytes, got {}", 16 << 20),
+        )])
+    };
+    let long_endpoint = ClientOptions {
+        endpoint_url: Some(huge.clone()),
+        ..options(None)
+    };
+    let long_secret = ClientOptions {
+        credentials: Some(Credentials {
+            access_key_id: AKID.into(),
+            secret_access_key: huge.clone(),
+            session_token: Some(huge.clone()),
+        }),
+        ..options(None)
+    };
+    for (options, name) in [
+        (long_endpoint, "endpoint_url"),
+        (long_secret, "credentials"),
+    ] {
+        let prepared = runtime.prepare(&config(ARN), &options).await.unwrap();
+        assert_eq!(prepared, Err(too_long(name)));
+        let failure = runtime
+            .start(&config(ARN), &options)
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert_eq!((failure.error, failure.attempts), (too_long(name), 0));
+    }
+    let failure = runtime
+        .describe(&huge, &options(None))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(failure.error, too_long("execution_arn"));
+    let waited = runtime
+        .wait(&huge, &options(None), Duration::from_secs(1))
+        .await;
+    assert_eq!(
+        waited.unwrap().unwrap_err().error,
+        too_long("execution_arn")
+    );
+}
