@@ -291,7 +291,8 @@ impl Runtime {
         Self::bounded_by(bound, call).await
     }
 
-    /// The call's options, with the host's settings and credentials where it has none.
+    /// The call's options, with the host's settings and credentials where it has none; an
+    /// option too long to copy into the component is refused here.
     async fn completed(&self, options: &ClientOptions) -> Result<ClientOptions, Error> {
         let settings = &self.config.settings;
         let credentials = match (&options.credentials, &self.config.credentials) {
