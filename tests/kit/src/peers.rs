@@ -258,23 +258,31 @@ fn locate(variable: &str, name: &str) -> PathBuf {
 }
 
 fn find_wasmtime() -> Result<PathBuf, String> {
-    let program = locate("SFN_WASMTIME", "wasmtime");
-    let output = Command::new(&program).arg("--version").output();
-    let version = match output {
-        Ok(output) => String::from_utf8_lossy(&output.stdout).trim().to_string(),
-        Err(_) => {
-            return Err(
-                "wasmtime-cli 48 is not installed (looked for SFN_WASMTIME, then \
-                        `wasmtime` on PATH)"
-                    .to_string(),
-            );
-        }
+    find_version("SFN_WASMTIME", "wasmtime", "wasmtime-cli", "wasmtime 48.")
+}
+
+/// The program [`locate`] finds, if its `--version` starts with `version` (such as
+/// `wasmtime 48.` or `wac-cli 0.12.`); else why not, naming where it looked.
+fn find_version(
+    variable: &str,
+    name: &str,
+    package: &str,
+    version: &str,
+) -> Result<PathBuf, String> {
+    let program = locate(variable, name);
+    let wanted = version.rsplit(' ').next().unwrap_or(version);
+    let Ok(output) = Command::new(&program).arg("--version").output() else {
+        return Err(format!(
+            "{package} {} is not installed (looked for {variable}, then `{name}` on PATH)",
+            wanted.trim_end_matches('.')
+        ));
     };
-    if version.starts_with("wasmtime 48.") {
+    let found = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    if found.starts_with(version) {
         Ok(program)
     } else {
         Err(format!(
-            "{} is {version:?}, not wasmtime 48.x",
+            "{} is {found:?}, not {package} {wanted}x",
             program.display()
         ))
     }
@@ -310,26 +318,7 @@ pub fn wac() -> Option<&'static Path> {
 }
 
 fn find_wac() -> Result<PathBuf, String> {
-    let program = locate("SFN_WAC", "wac");
-    let Ok(output) = Command::new(&program).arg("--version").output() else {
-        return Err(
-            "wac-cli 0.12 is not installed (looked for SFN_WAC, then `wac` on PATH)".to_string(),
-        );
-    };
-    // `wac-cli 0.12.0`
-    let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
-    if version
-        .split(' ')
-        .nth(1)
-        .is_some_and(|v| v.starts_with("0.12."))
-    {
-        Ok(program)
-    } else {
-        Err(format!(
-            "{} is {version:?}, not wac-cli 0.12.x",
-            program.display()
-        ))
-    }
+    find_version("SFN_WAC", "wac", "wac-cli", "wac-cli 0.12.")
 }
 
 /// `wasmtime run` of `component` with outbound HTTP, these variables passed through and
