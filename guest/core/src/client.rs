@@ -10,7 +10,7 @@ use crate::retry::{self, Plan};
 use crate::scrub::Scrub;
 use crate::types::{ClientOptions, Credentials, Error, FieldError, SignedRequest};
 use crate::wire::Response;
-use crate::{credentials, error, sign};
+use crate::{credentials, error, sign, wire};
 
 /// Where and as whom a call's requests go, and how many attempts and how long it has.
 pub struct Client {
@@ -178,20 +178,20 @@ impl Client {
             unsure,
         };
         match io.send(request, self.deadline) {
-            Ok(response) => parse(&response.scrub(&secrets))
-                .map(|value| value.scrub(&secrets))
-                .map_err(|error| {
-                    let retry = if self.replayable {
-                        retry::is_retryable(&error)
-                    } else {
-                        retry::is_refusal(&error)
-                    };
-                    let unsure = match &error {
-                        Error::Service(e) => e.status >= 500,
-                        _ => true,
-                    };
-                    failed(error, retry, unsure)
-                }),
+            Ok(response) => {
+                let response = response.scrub(&secrets);
+                parse(&response)
+                    .map(|value| value.scrub(&secrets))
+                    .map_err(|error| {
+                        let named = wire::named_code(&response);
+                        let retry = retry::after(&error, named.as_deref(), self.replayable);
+                        let unsure = match &error {
+                            Error::Service(e) => e.status >= 500,
+                            _ => true,
+                        };
+                        failed(error, retry, unsure)
+                    })
+            }
             Err(SendError::Unsent(m)) => Err(failed(Error::Transport(m), true, false)),
             Err(SendError::Transient(m)) => Err(failed(Error::Transport(m), self.replayable, true)),
             Err(SendError::Permanent(m)) => Err(failed(Error::Transport(m), false, false)),

@@ -100,6 +100,27 @@ pub fn is_transient(error: &ServiceError) -> bool {
         || TRANSIENT_STATUSES.contains(&error.status)
 }
 
+/// Whether to try again after an attempt's `error`: any retryable one when the request may
+/// be sent twice (`replayable`), else only a refusal. A service error is judged by the code
+/// its answer `named`, as the SDKs judge it: a code made up from the status (a bare 408
+/// becomes `RequestTimeout`) is for people, not for this decision.
+pub fn after(error: &Error, named: Option<&str>, replayable: bool) -> bool {
+    let judged;
+    let error = match error {
+        Error::Service(e) => {
+            let code = named.unwrap_or_default().to_string();
+            judged = Error::Service(ServiceError { code, ..e.clone() });
+            &judged
+        }
+        other => other,
+    };
+    if replayable {
+        is_retryable(error)
+    } else {
+        is_refusal(error)
+    }
+}
+
 /// Whether the call may try again after `error`.
 pub fn is_retryable(error: &Error) -> bool {
     matches!(error, Error::Service(e) if is_transient(e))
@@ -136,6 +157,27 @@ mod tests {
             message: String::new(),
             request_id: None,
         }
+    }
+
+    #[test]
+    fn an_answer_is_judged_by_the_code_it_named_not_one_made_from_its_status() {
+        // A bare 408 shows as `RequestTimeout`, but no SDK retries a 408 that named nothing.
+        let bare = Error::Service(service(408, "RequestTimeout"));
+        assert!(!after(&bare, None, true));
+        assert!(after(&bare, Some("RequestTimeout"), true));
+        // Statuses still count on their own: a 503 that named nothing, a 429 refused.
+        assert!(after(
+            &Error::Service(service(503, "ServiceUnavailable")),
+            None,
+            true
+        ));
+        let throttled = Error::Service(service(429, "TooManyRequests"));
+        assert!(after(&throttled, None, false));
+        assert!(!after(
+            &Error::Service(service(500, "InternalServerError")),
+            None,
+            false
+        ));
     }
 
     #[test]

@@ -225,15 +225,7 @@ fn epoch_ms(seconds: f64) -> Option<i64> {
 /// some front ends answer auth failures in XML), else the HTTP status.
 pub fn service_error(response: &Response) -> ServiceError {
     let json = json_error(&response.body);
-    let xml = || xml_element(&response.body, "Code");
-    let code = json
-        .as_ref()
-        .and_then(|(code, _)| code.clone())
-        .or_else(|| response.header("x-amzn-errortype").map(str::to_string))
-        .or_else(xml)
-        .map(|code| sanitize_code(&code).to_string())
-        .filter(|code| !code.is_empty())
-        .unwrap_or_else(|| code_of_status(response.status));
+    let code = named_code(response).unwrap_or_else(|| code_of_status(response.status));
     let message = match json {
         Some((_, Some(message))) => message,
         Some((_, None)) => "the error response carries no message".into(),
@@ -247,6 +239,19 @@ pub fn service_error(response: &Response) -> ServiceError {
             .request_id()
             .or_else(|| xml_element(&response.body, "RequestId")),
     }
+}
+
+/// The error code the answer named (sanitized), if it named one: what the retry decision
+/// reads, as the SDKs do, rather than a code made up from the status.
+pub fn named_code(response: &Response) -> Option<String> {
+    let json = || json_error(&response.body).and_then(|(code, _)| code);
+    let header = || response.header("x-amzn-errortype").map(str::to_string);
+    let xml = || xml_element(&response.body, "Code");
+    json()
+        .or_else(header)
+        .or_else(xml)
+        .map(|code| sanitize_code(&code).to_string())
+        .filter(|code| !code.is_empty())
 }
 
 /// `(code, message)` of a JSON error object; keys compared case-insensitively as the Go SDK
